@@ -1,0 +1,7 @@
+"""CPU kernels: activation ops."""
+
+from __future__ import annotations
+
+from mycelia.backends import Kernel
+
+KERNELS: dict[str, Kernel] = {}

@@ -1,0 +1,7 @@
+"""CPU kernels: nn ops."""
+
+from __future__ import annotations
+
+from mycelia.backends import Kernel
+
+KERNELS: dict[str, Kernel] = {}

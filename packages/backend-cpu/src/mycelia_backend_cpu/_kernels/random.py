@@ -1,0 +1,7 @@
+"""CPU kernels: random ops."""
+
+from __future__ import annotations
+
+from mycelia.backends import Kernel
+
+KERNELS: dict[str, Kernel] = {}

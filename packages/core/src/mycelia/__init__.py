@@ -1,0 +1,48 @@
+"""Mycelia: MindSpore-compatible tensors, eager ops and compiled graphs.
+
+``import mycelia`` loads no plugin: backends are found on first use (``mycelia.backends``).
+"""
+
+from __future__ import annotations
+
+from mycelia import dtype, ops
+from mycelia._context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context, set_device
+from mycelia._tensor import Tensor
+from mycelia.backends import list_backends
+from mycelia.dtype import (
+    bfloat16,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GRAPH_MODE",
+    "PYNATIVE_MODE",
+    "Tensor",
+    "__version__",
+    "bfloat16",
+    "bool_",
+    "dtype",
+    "ops",
+    "float16",
+    "float32",
+    "float64",
+    "get_context",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "list_backends",
+    "set_context",
+    "set_device",
+    "uint8",
+]

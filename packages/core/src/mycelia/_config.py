@@ -1,0 +1,31 @@
+"""The one place that reads environment variables (DESIGN §9)."""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["backend_preference", "disabled_plugins", "plugin_autoload_enabled"]
+
+BACKEND_VARIABLE = "MYCELIA_BACKEND"
+AUTOLOAD_VARIABLE = "MYCELIA_PLUGIN_AUTOLOAD"
+DISABLED_PLUGINS_VARIABLE = "MYCELIA_DISABLE_PLUGINS"
+
+
+def _names(variable: str) -> tuple[str, ...]:
+    raw = os.environ.get(variable, "")
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
+def backend_preference() -> tuple[str, ...]:
+    """``MYCELIA_BACKEND=gpu,cpu``: backends to try, in order (empty: no preference)."""
+    return _names(BACKEND_VARIABLE)
+
+
+def plugin_autoload_enabled() -> bool:
+    """``MYCELIA_PLUGIN_AUTOLOAD=0`` stops entry points from being read at all."""
+    return os.environ.get(AUTOLOAD_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def disabled_plugins() -> tuple[str, ...]:
+    """``MYCELIA_DISABLE_PLUGINS=example,gpu``: entry points to skip by name."""
+    return _names(DISABLED_PLUGINS_VARIABLE)

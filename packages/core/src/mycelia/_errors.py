@@ -1,0 +1,30 @@
+"""Error helpers: point at the user's source line, not at Mycelia's internals."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["OpError", "user_location"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_location() -> str:
+    """``file:line`` of the innermost frame outside the mycelia package (or ``"<unknown>"``)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+            return f"{filename}:{frame.f_lineno}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "<unknown>"
+
+
+class OpError(ValueError):
+    """Bad input to an op: names the op, what it got, what it accepts and the user's line."""
+
+    def __init__(self, op: str, message: str, backend: str | None = None) -> None:
+        where = f" on backend {backend!r}" if backend else ""
+        super().__init__(f"{op}{where}: {message} (at {user_location()})")
+        self.op = op

@@ -1,0 +1,5 @@
+"""comparison op declarations."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""creation op declarations."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

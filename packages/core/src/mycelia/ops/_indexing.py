@@ -1,0 +1,5 @@
+"""indexing op declarations."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -14,9 +14,15 @@ import pytest
 import mycelia_backend_ascend
 from mycelia import _context, backends
 from mycelia.backends import _registry
-from mycelia_backend_ascend import AscendBackend, _probe, create_backend
+from mycelia_backend_ascend import AscendBackend, _backend, _probe, create_backend
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _no_kernels_reason(device_count: int, cann_home: Path | None) -> str:
+    return (f"{device_count} Ascend NPU(s) and CANN ({cann_home}) found, but mycelia-backend-ascend "
+            f"{mycelia_backend_ascend.__version__} has no eager kernels yet (they land in a later "
+            f"release); use the CPU backend")
 
 
 def _npu_device_nodes() -> bool:
@@ -129,8 +135,12 @@ def test_availability_on_this_machine() -> None:
         assert availability.reason == reason
         assert availability.reason.startswith("CANN not found (")
     elif _npu_device_nodes():
-        # CANN and an NPU: a real Ascend machine, where the backend must say yes.
-        assert availability, availability.reason
+        # CANN and an NPU: a real Ascend machine, where the probe must succeed. The backend still
+        # says no, because this release has no kernels, and the reason says what it found.
+        assert not availability
+        probe = _probe.probe_ascend()
+        assert probe.available, probe.reason
+        assert availability.reason == _no_kernels_reason(probe.device_count, probe.cann_home)
     else:
         # CANN without an NPU (a build container, say): unavailable, and the reason says where.
         assert not availability
@@ -143,7 +153,8 @@ def test_capabilities_are_honest() -> None:
     assert capabilities.ops == frozenset()
     assert capabilities.dtypes == frozenset()
     assert capabilities.compiles_graphs is False
-    if backend.is_available():
+    # The device count follows the probe, not is_available() (which says no without kernels).
+    if backend._probed().available:
         assert capabilities.device_count >= 1
     else:
         assert capabilities.device_count == 0
@@ -164,7 +175,7 @@ def test_probe_is_cached(monkeypatch: pytest.MonkeyPatch, fake_toolkit: Path) ->
     first = backend.is_available()
     second = backend.is_available()
     backend.capabilities()
-    assert first == second == backends.Availability(True, "")
+    assert first == second == backends.Availability(False, _no_kernels_reason(1, fake_toolkit))
     assert loaded == [str(fake_toolkit / "lib64" / _probe.LIBRARY_NAME)]
     assert library.init_calls == [None]
 
@@ -194,8 +205,17 @@ def test_transfers_without_a_device_raise_with_the_reason(no_cann: None) -> None
         backend.to_numpy(np.zeros(3, dtype=np.float32))
 
 
-def test_transfers_with_a_device_say_they_are_not_implemented(monkeypatch: pytest.MonkeyPatch,
-                                                              fake_toolkit: Path) -> None:
+def test_transfers_with_a_device_but_no_kernels_raise_the_reason(monkeypatch: pytest.MonkeyPatch,
+                                                                  fake_toolkit: Path) -> None:
+    _use_acl(monkeypatch, FakeAcl(device_count=2))
+    with pytest.raises(backends.BackendUnavailableError, match="has no eager kernels yet") as raised:
+        create_backend().from_numpy(np.zeros(3, dtype=np.float32))
+    assert _no_kernels_reason(2, fake_toolkit) in str(raised.value)
+
+
+def test_transfers_with_kernels_say_they_are_not_implemented(monkeypatch: pytest.MonkeyPatch,
+                                                             fake_toolkit: Path) -> None:
+    monkeypatch.setattr(_backend, "HAS_KERNELS", True)
     _use_acl(monkeypatch, FakeAcl(device_count=2))
     with pytest.raises(NotImplementedError, match="2 NPU"):
         create_backend().from_numpy(np.zeros(3, dtype=np.float32))
@@ -280,11 +300,38 @@ def test_device_count_reasons(monkeypatch: pytest.MonkeyPatch, fake_toolkit: Pat
         f"CANN found at {fake_toolkit} but aclrtGetDeviceCount failed with error 107001")
 
 
-def test_devices_make_it_available(monkeypatch: pytest.MonkeyPatch, fake_toolkit: Path) -> None:
+def test_devices_without_kernels_are_unavailable(monkeypatch: pytest.MonkeyPatch,
+                                                 fake_toolkit: Path) -> None:
+    assert _backend.HAS_KERNELS is False
     _use_acl(monkeypatch, FakeAcl(device_count=2))
     backend = create_backend()
-    assert backend.is_available()
+    assert backend.is_available() == backends.Availability(False, _no_kernels_reason(2, fake_toolkit))
+    assert backend.is_available().reason == (
+        f"2 Ascend NPU(s) and CANN ({fake_toolkit}) found, but mycelia-backend-ascend 0.1.0 has no "
+        f"eager kernels yet (they land in a later release); use the CPU backend")
+    # The probe's findings are still reported.
     assert backend.capabilities().device_count == 2
+
+
+def test_kernels_flag_makes_devices_available(monkeypatch: pytest.MonkeyPatch, fake_toolkit: Path) -> None:
+    monkeypatch.setattr(_backend, "HAS_KERNELS", True)
+    _use_acl(monkeypatch, FakeAcl(device_count=2))
+    backend = create_backend()
+    assert backend.is_available() == backends.Availability(True, "")
+    assert backend.capabilities().device_count == 2
+
+
+def test_automatic_selection_skips_an_npu_without_kernels(registered_ascend: None,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          fake_toolkit: Path) -> None:
+    cpu = pytest.importorskip("mycelia_backend_cpu")
+    backends.register_backend("cpu", cpu.create_backend)
+    _use_acl(monkeypatch, FakeAcl(device_count=2))
+    assert backends.select_backend().name == "cpu"
+    rows = {row.name: row for row in backends.list_backends()}
+    assert (rows["ascend"].available, rows["ascend"].reason) == (False, _no_kernels_reason(2, fake_toolkit))
+    with pytest.raises(backends.BackendUnavailableError, match="has no eager kernels yet"):
+        backends.select_backend("ascend")
 
 
 def test_registry_reports_the_reason(registered_ascend: None, no_cann: None) -> None:

@@ -14,9 +14,15 @@ import pytest
 import mycelia_backend_gpu
 from mycelia import _context, backends
 from mycelia.backends import _registry
-from mycelia_backend_gpu import GpuBackend, _probe, create_backend
+from mycelia_backend_gpu import GpuBackend, _backend, _probe, create_backend
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _no_kernels_reason(device_count: int) -> str:
+    return (f"{device_count} CUDA device(s) and CuPy found, but mycelia-backend-gpu "
+            f"{mycelia_backend_gpu.__version__} has no eager kernels yet (they land in a later "
+            f"release); use the CPU backend")
 
 
 def _driver_loads() -> bool:
@@ -113,9 +119,12 @@ def test_availability_on_this_machine() -> None:
         assert availability.reason == f"no CUDA driver ({_probe.DRIVER_LIBRARY} not found)"
         assert "CUDA" in availability.reason
     elif _probe.cupy_installed():
-        # A driver and CuPy: a GPU machine, where the backend must say yes.
-        assert availability, availability.reason
-        assert availability.reason == ""
+        # A driver and CuPy: a GPU machine, where the probe must succeed. The backend still says
+        # no, because this release has no kernels, and the reason says what it found.
+        assert not availability
+        probe = _probe.probe_cuda()
+        assert probe.available, probe.reason
+        assert availability.reason == _no_kernels_reason(probe.device_count)
     else:
         # A driver without CuPy, or a driver without a device: either way the reason says which.
         assert not availability
@@ -128,7 +137,8 @@ def test_capabilities_are_honest() -> None:
     assert capabilities.ops == frozenset()
     assert capabilities.dtypes == frozenset()
     assert capabilities.compiles_graphs is False
-    if backend.is_available():
+    # The device count follows the probe, not is_available() (which says no without kernels).
+    if backend._probed().available:
         assert capabilities.device_count >= 1
     else:
         assert capabilities.device_count == 0
@@ -171,6 +181,16 @@ def test_transfers_without_a_device_raise_with_the_reason() -> None:
     assert availability.reason in str(raised.value)
     with pytest.raises(backends.BackendUnavailableError):
         backend.to_numpy(np.zeros(3, dtype=np.float32))
+
+
+def test_transfers_on_a_real_gpu_once_kernels_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = create_backend()
+    probe = backend._probed()
+    if not probe.available:
+        pytest.skip(f"no usable GPU here: {probe.reason}")
+    monkeypatch.setattr(_backend, "HAS_KERNELS", True)
+    array = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(backend.to_numpy(backend.from_numpy(array)), array)
 
 
 def test_import_loads_neither_cupy_nor_the_driver() -> None:
@@ -234,11 +254,39 @@ def test_driver_without_cupy_says_what_to_install(monkeypatch: pytest.MonkeyPatc
     assert backend.capabilities().device_count == 0
 
 
-def test_working_driver_and_cupy_is_available(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_working_driver_and_cupy_is_unavailable_without_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _backend.HAS_KERNELS is False
+    _use_driver(monkeypatch, FakeDriver(device_count=2), cupy=True)
+    backend = create_backend()
+    assert backend.is_available() == backends.Availability(False, _no_kernels_reason(2))
+    assert backend.is_available().reason == (
+        "2 CUDA device(s) and CuPy found, but mycelia-backend-gpu 0.1.0 has no eager kernels yet "
+        "(they land in a later release); use the CPU backend")
+    # The probe's findings are still reported.
+    assert backend.capabilities().device_count == 2
+    # An unavailable backend refuses transfers with the same reason (CuPy is never imported).
+    with pytest.raises(backends.BackendUnavailableError, match="has no eager kernels yet"):
+        backend.from_numpy(np.zeros(3, dtype=np.float32))
+
+
+def test_kernels_flag_makes_a_working_gpu_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_backend, "HAS_KERNELS", True)
     _use_driver(monkeypatch, FakeDriver(device_count=2), cupy=True)
     backend = create_backend()
     assert backend.is_available() == backends.Availability(True, "")
     assert backend.capabilities().device_count == 2
+
+
+def test_automatic_selection_skips_a_gpu_without_kernels(registered_gpu: None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu = pytest.importorskip("mycelia_backend_cpu")
+    backends.register_backend("cpu", cpu.create_backend)
+    _use_driver(monkeypatch, FakeDriver(device_count=2), cupy=True)
+    assert backends.select_backend().name == "cpu"
+    rows = {row.name: row for row in backends.list_backends()}
+    assert (rows["gpu"].available, rows["gpu"].reason) == (False, _no_kernels_reason(2))
+    with pytest.raises(backends.BackendUnavailableError, match="has no eager kernels yet"):
+        backends.select_backend("gpu")
 
 
 def test_registry_reports_the_reason(registered_gpu: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,10 @@
 """The ``gpu`` backend object core talks to.
 
 Eager kernels and fused-kernel codegen come in later issues; until then :meth:`GpuBackend.kernel`
-answers None for every op and ``capabilities().ops`` is empty, so nothing pretends to compute.
+answers None for every op and ``capabilities().ops`` is empty, so nothing pretends to compute. For
+the same reason the backend reports itself unavailable even when the probe finds a GPU (see
+:data:`HAS_KERNELS`): its priority beats cpu's, so automatic selection would otherwise pick a
+backend that cannot run a single op.
 """
 
 from __future__ import annotations
@@ -16,7 +19,12 @@ import numpy as np
 from mycelia.backends import Availability, Backend, BackendUnavailableError, Capabilities, Kernel
 from mycelia_backend_gpu import _probe
 
-__all__ = ["GpuBackend"]
+__all__ = ["HAS_KERNELS", "GpuBackend"]
+
+# Whether this release ships eager kernels. While it is False a working driver, device and CuPy
+# still make is_available() say no (with a reason naming what was found); the release that adds
+# the kernels sets it to True and nothing else in the availability logic changes.
+HAS_KERNELS = False
 
 
 class GpuBackend(Backend):
@@ -41,12 +49,23 @@ class GpuBackend(Backend):
 
     def is_available(self) -> Availability:
         probe = self._probed()
-        return Availability(probe.available, probe.reason)
+        if not probe.available:
+            return Availability(False, probe.reason)
+        if not HAS_KERNELS:
+            # Imported here: the package imports this module before it defines __version__.
+            from mycelia_backend_gpu import __version__
+
+            return Availability(False, (
+                f"{probe.device_count} CUDA device(s) and CuPy found, but mycelia-backend-gpu "
+                f"{__version__} has no eager kernels yet (they land in a later release); "
+                f"use the CPU backend"))
+        return Availability(True, "")
 
     def capabilities(self) -> Capabilities:
         probe = self._probed()
         # dtypes and ops stay empty until kernels exist: they list what this backend computes,
-        # and today it computes nothing.
+        # and today it computes nothing. device_count is what the probe found, also while
+        # is_available() says no only because there are no kernels yet.
         return Capabilities(dtypes=frozenset(), ops=frozenset(),
                             device_count=probe.device_count if probe.available else 0,
                             compiles_graphs=False)
@@ -56,9 +75,9 @@ class GpuBackend(Backend):
 
     def _cupy_module(self) -> ModuleType:
         """CuPy, imported on first transfer only, or the reason this backend cannot run."""
-        probe = self._probed()
-        if not probe.available:
-            raise BackendUnavailableError(f"backend 'gpu' is unavailable here: {probe.reason}")
+        availability = self.is_available()
+        if not availability:
+            raise BackendUnavailableError(f"backend 'gpu' is unavailable here: {availability.reason}")
         with self._lock:
             if self._cupy is None:
                 try:

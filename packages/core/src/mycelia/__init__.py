@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-from mycelia import dtype, ops
+from mycelia import common, dtype, ops
 from mycelia._context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context, set_device
-from mycelia._tensor import Tensor
+from mycelia._dlpack import from_dlpack
+from mycelia._tensor import Parameter, Tensor, from_numpy
 from mycelia.backends import list_backends
 from mycelia.dtype import (
     bfloat16,
@@ -27,15 +28,19 @@ __version__ = "0.1.0"
 __all__ = [
     "GRAPH_MODE",
     "PYNATIVE_MODE",
+    "Parameter",
     "Tensor",
     "__version__",
     "bfloat16",
     "bool_",
+    "common",
     "dtype",
     "ops",
     "float16",
     "float32",
     "float64",
+    "from_dlpack",
+    "from_numpy",
     "get_context",
     "int8",
     "int16",

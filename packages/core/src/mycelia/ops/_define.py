@@ -78,9 +78,7 @@ def unary_op(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.D
                            reference=reference, dtypes=dtypes, samples=samples,
                            method=method or name, doc=doc or f"Elementwise {name}."))
 
-    def function(input: Any) -> Any:
-        return _dispatch.unary(op, input)
-
+    function = _dispatch.make_unary(op)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = op.doc
     return function
@@ -107,9 +105,7 @@ def binary_op(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.
                            reference=reference, dtypes=dtypes, promote=(0, 1), samples=samples,
                            method=method or name, doc=doc or f"Elementwise {name} with broadcasting."))
 
-    def function(input: Any, other: Any) -> Any:
-        return _dispatch.binary(op, input, other)
-
+    function = _dispatch.make_binary(op)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = op.doc
     return function

@@ -1,8 +1,9 @@
 """Eager dispatch (DESIGN §2.2): device, dtype promotion, inference, kernel, result tensor.
 
-``apply`` is the general path. ``unary`` / ``binary`` are the hot paths for elementwise ops on
-tensors of one dtype and shape: one dict lookup per call, keyed by (dtype, backend), and no
-inference (an elementwise result has its input's shape; the dtype is cached per entry).
+``apply`` is the general path. ``make_unary`` / ``make_binary`` build the functional API of
+elementwise ops with a hot path for tensors of one dtype and shape: one dict lookup per call,
+keyed by (dtype, backend), and no inference (an elementwise result has its input's shape; the
+result dtype is cached per entry).
 """
 
 from __future__ import annotations
@@ -20,12 +21,10 @@ from mycelia._types import TensorType
 from mycelia.backends import Backend, Kernel
 from mycelia.ops._registry import OpDef
 
-__all__ = ["apply", "binary", "unary"]
+__all__ = ["apply", "kernel_for", "make_binary", "make_unary"]
 
 _kernel_cache: dict[tuple[str, str], Kernel] = {}
 _infer_cache: dict[Any, Any] = {}
-# Hot-path entries: (op name, dtype, backend) -> (kernel, result dtype, result needs conform)
-_fast_cache: dict[tuple[str, dt.DType, Backend], tuple[Kernel, dt.DType, bool]] = {}
 _new = object.__new__
 
 
@@ -142,50 +141,65 @@ def _make_tensor(data: Any, dtype: dt.DType, backend: Backend) -> Tensor:
     return tensor
 
 
-def _fast_entry(op: OpDef, dtype: dt.DType, backend: Backend, probe: Any) -> tuple[Kernel, dt.DType, bool]:
-    """Build the hot-path entry once: kernel, result dtype, and whether results need conform."""
-    key = (op.name, dtype, backend)
+def _fast_entry(op: OpDef, cache: dict[Any, Any], dtype: dt.DType, backend: Backend,
+                probe: Any) -> tuple[Kernel, dt.DType, bool] | None:
+    """Build a hot-path entry once: kernel, result dtype, and whether results need conform."""
+    if dtype not in op.dtypes:
+        return None
     result = op.infer(*(TensorType(dtype, ()) for _ in op.inputs)).dtype
     kernel = kernel_for(op, backend)
     needs_conform = getattr(probe(kernel), "dtype", None) != result.numpy
-    entry = _fast_cache[key] = (kernel, result, needs_conform)
+    entry = cache[(dtype, backend)] = (kernel, result, needs_conform)
     return entry
 
 
-def unary(op: OpDef, x: Any, attrs: dict[str, Any] | None = None) -> Any:
-    if type(x) is Tensor and not attrs:
-        dtype = x._dtype
-        entry = _fast_cache.get((op.name, dtype, x._backend))
-        if entry is None and dtype in op.dtypes:
-            entry = _fast_entry(op, dtype, x._backend, lambda kernel: kernel(x._data))
-        if entry is not None:
-            kernel, result, needs_conform = entry
-            out = kernel(x._data)
-            tensor = _new(Tensor)
-            tensor._data = x._backend.conform(out, result) if needs_conform else out
-            tensor._dtype = result
-            tensor._backend = x._backend
-            tensor._autograd = None
-            return tensor
-    return apply(op, (x,), attrs or {})
+def make_unary(op: OpDef) -> Any:
+    """The functional API of an elementwise unary op: one dict lookup on the hot path."""
+    cache: dict[tuple[dt.DType, Backend], tuple[Kernel, dt.DType, bool]] = {}
 
-
-def binary(op: OpDef, x: Any, y: Any) -> Any:
-    if type(x) is Tensor and type(y) is Tensor:
-        dtype = x._dtype
-        xd = x._data
-        yd = y._data
-        if y._dtype is dtype and x._backend is y._backend and xd.shape == yd.shape:
-            entry = _fast_cache.get((op.name, dtype, x._backend))
-            if entry is None and dtype in op.dtypes:
-                entry = _fast_entry(op, dtype, x._backend, lambda kernel: kernel(xd, yd))
+    def function(input: Any) -> Any:
+        if type(input) is Tensor:
+            backend = input._backend
+            data = input._data
+            entry = cache.get((input._dtype, backend))
+            if entry is None:
+                entry = _fast_entry(op, cache, input._dtype, backend, lambda kernel: kernel(data))
             if entry is not None:
-                kernel, result, needs_conform = entry
-                out = kernel(xd, yd)
+                out = entry[0](data)
                 tensor = _new(Tensor)
-                tensor._data = x._backend.conform(out, result) if needs_conform else out
-                tensor._dtype = result
-                tensor._backend = x._backend
+                tensor._data = backend.conform(out, entry[1]) if entry[2] else out
+                tensor._dtype = entry[1]
+                tensor._backend = backend
                 tensor._autograd = None
                 return tensor
-    return apply(op, (x, y), {})
+        return apply(op, (input,), {})
+
+    return function
+
+
+def make_binary(op: OpDef) -> Any:
+    """The functional API of an elementwise binary op; the hot path covers two tensors of one
+    dtype, backend and shape (anything else takes :func:`apply`)."""
+    cache: dict[tuple[dt.DType, Backend], tuple[Kernel, dt.DType, bool]] = {}
+
+    def function(input: Any, other: Any) -> Any:
+        if type(input) is Tensor and type(other) is Tensor:
+            dtype = input._dtype
+            backend = input._backend
+            x = input._data
+            y = other._data
+            if other._dtype is dtype and other._backend is backend and x.shape == y.shape:
+                entry = cache.get((dtype, backend))
+                if entry is None:
+                    entry = _fast_entry(op, cache, dtype, backend, lambda kernel: kernel(x, y))
+                if entry is not None:
+                    out = entry[0](x, y)
+                    tensor = _new(Tensor)
+                    tensor._data = backend.conform(out, entry[1]) if entry[2] else out
+                    tensor._dtype = entry[1]
+                    tensor._backend = backend
+                    tensor._autograd = None
+                    return tensor
+        return apply(op, (input, other), {})
+
+    return function

@@ -8,6 +8,7 @@ result dtype is cached per entry).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import reduce
 from typing import Any
 
@@ -153,7 +154,7 @@ def _fast_entry(op: OpDef, cache: dict[Any, Any], dtype: dt.DType, backend: Back
     return entry
 
 
-def make_unary(op: OpDef) -> Any:
+def make_unary(op: OpDef) -> Callable[[Any], Any]:
     """The functional API of an elementwise unary op: one dict lookup on the hot path."""
     cache: dict[tuple[dt.DType, Backend], tuple[Kernel, dt.DType, bool]] = {}
 
@@ -177,7 +178,7 @@ def make_unary(op: OpDef) -> Any:
     return function
 
 
-def make_binary(op: OpDef) -> Any:
+def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:
     """The functional API of an elementwise binary op; the hot path covers two tensors of one
     dtype, backend and shape (anything else takes :func:`apply`)."""
     cache: dict[tuple[dt.DType, Backend], tuple[Kernel, dt.DType, bool]] = {}

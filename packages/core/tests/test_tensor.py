@@ -63,7 +63,7 @@ def test_scalar_conversions() -> None:
         ms.Tensor([1, 2]).item()
     assert [10, 20, 30][ms.Tensor(1)] == 20
     with pytest.raises(TypeError, match="integer tensors"):
-        [1, 2][ms.Tensor(1.0)]  # noqa: B018
+        [1, 2][ms.Tensor(1.0)]
 
 
 def test_numpy_interop_and_dlpack_share_memory() -> None:

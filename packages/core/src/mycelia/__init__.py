@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
-from mycelia import common, dtype, ops
+from mycelia import common, dtype, nn, ops
 from mycelia._context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context, set_device
+from mycelia._autograd import no_grad
 from mycelia._dlpack import from_dlpack
+from mycelia._grad_api import grad, value_and_grad
 from mycelia._tensor import Parameter, Tensor, from_numpy
 from mycelia.backends import list_backends
 from mycelia.dtype import (
@@ -34,6 +36,7 @@ __all__ = [
     "bfloat16",
     "bool_",
     "common",
+    "nn",
     "dtype",
     "ops",
     "float16",
@@ -42,12 +45,15 @@ __all__ = [
     "from_dlpack",
     "from_numpy",
     "get_context",
+    "grad",
     "int8",
     "int16",
     "int32",
     "int64",
     "list_backends",
+    "no_grad",
     "set_context",
     "set_device",
     "uint8",
+    "value_and_grad",
 ]

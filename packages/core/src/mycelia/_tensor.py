@@ -6,7 +6,7 @@ file holds only construction, conversion and printing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,6 +69,10 @@ class Tensor:
     _backend: Backend
     _autograd: Any
     __array_priority__ = 100  # numpy defers `ndarray + Tensor` to Tensor.__radd__
+
+    if TYPE_CHECKING:
+        # Op methods and operators are attached from the op registry (mycelia.ops._methods).
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, input_data: Any = None, dtype: dt.DType | None = None, shape: Any = None,
                  init: Any = None, const_arg: bool = False) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mycelia._grad_api import GradOperation, grad, stop_gradient, value_and_grad
 from mycelia.ops import (
     _activation,
     _comparison,
@@ -35,9 +36,11 @@ from mycelia.ops._shape_ops import *  # noqa: F403
 _FAMILIES = (_activation, _comparison, _creation, _elementwise, _indexing, _linalg, _loss, _nn,
              _random, _reduction, _shape_ops)
 
-__all__ = ["OpDef", "Sample", "all_ops", "coverage", "get_op"]
+__all__ = ["GradOperation", "OpDef", "Sample", "all_ops", "coverage", "get_op", "grad", "stop_gradient",
+           "value_and_grad"]
 for _family in _FAMILIES:
     __all__ += _family.__all__
 
 _functions: dict[str, Any] = {name: globals()[name] for name in __all__}
+_functions["stop_gradient"] = stop_gradient
 attach_methods(_functions)

@@ -61,7 +61,7 @@ def _result_dtype(rule: str, dtype: dt.DType) -> dt.DType:
 
 def unary_op(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.DType] = FLOATS,
              result: str = "same", domain: tuple[float, float] | None = None, method: str | None = None,
-             doc: str = "") -> Callable[..., Any]:
+             doc: str = "", vjp: Callable[..., Any] | None = None) -> Callable[..., Any]:
     """Declare an elementwise unary op and return its functional API ``f(input)``.
 
     ``result``: ``"same"`` dtype, ``"float"`` (integers give float32) or ``"bool"``.
@@ -76,7 +76,7 @@ def unary_op(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.D
 
     op = register_op(OpDef(name=name, group="elementwise", inputs=("input",), infer=infer,
                            reference=reference, dtypes=dtypes, samples=samples,
-                           method=method or name, doc=doc or f"Elementwise {name}."))
+                           method=method or name, doc=doc or f"Elementwise {name}.", vjp=vjp))
 
     function = _dispatch.make_unary(op)
     function.__name__ = function.__qualname__ = name
@@ -87,7 +87,7 @@ def unary_op(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.D
 def binary_op(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.DType] = NUMERIC,
               result: str = "same", domain: tuple[float, float] | None = None,
               other_domain: tuple[float, float] | None = None, method: str | None = None,
-              doc: str = "") -> Callable[..., Any]:
+              doc: str = "", vjp: Callable[..., Any] | None = None) -> Callable[..., Any]:
     """Declare an elementwise binary op with broadcasting and return ``f(input, other)``."""
 
     def infer(x: TensorType, y: TensorType) -> TensorType:
@@ -103,7 +103,8 @@ def binary_op(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.
 
     op = register_op(OpDef(name=name, group="elementwise", inputs=("input", "other"), infer=infer,
                            reference=reference, dtypes=dtypes, promote=(0, 1), samples=samples,
-                           method=method or name, doc=doc or f"Elementwise {name} with broadcasting."))
+                           method=method or name, doc=doc or f"Elementwise {name} with broadcasting.",
+                           vjp=vjp))
 
     function = _dispatch.make_binary(op)
     function.__name__ = function.__qualname__ = name

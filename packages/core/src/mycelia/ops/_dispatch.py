@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from mycelia import _autograd
 from mycelia import dtype as dt
 from mycelia._context import current_backend
 from mycelia._errors import OpError
@@ -129,8 +130,12 @@ def apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
         raise OpError(op.name, f"{type(error).__name__} from the kernel: {error} "
                                f"(inputs: {_describe(list(args))}, attributes: {attrs})", backend.name) from None
     if isinstance(result, tuple):
-        return tuple(_make_tensor(backend.conform(o, t.dtype), t.dtype, backend) for o, t in zip(out, result))
-    return _make_tensor(backend.conform(out, result.dtype), result.dtype, backend)
+        outputs = tuple(_make_tensor(backend.conform(o, t.dtype), t.dtype, backend) for o, t in zip(out, result))
+    else:
+        outputs = (_make_tensor(backend.conform(out, result.dtype), result.dtype, backend),)
+    if _autograd.state.depth and _autograd.state.enabled:
+        _autograd.record(op, args, attrs, outputs)
+    return outputs if isinstance(result, tuple) else outputs[0]
 
 
 def _make_tensor(data: Any, dtype: dt.DType, backend: Backend) -> Tensor:
@@ -159,7 +164,7 @@ def make_unary(op: OpDef) -> Callable[[Any], Any]:
     cache: dict[tuple[dt.DType, Backend], tuple[Kernel, dt.DType, bool]] = {}
 
     def function(input: Any) -> Any:
-        if type(input) is Tensor:
+        if type(input) is Tensor and input._autograd is None:
             backend = input._backend
             data = input._data
             entry = cache.get((input._dtype, backend))
@@ -189,7 +194,8 @@ def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:
             backend = input._backend
             x = input._data
             y = other._data
-            if other._dtype is dtype and other._backend is backend and x.shape == y.shape:
+            if (other._dtype is dtype and other._backend is backend and x.shape == y.shape
+                    and input._autograd is None and other._autograd is None):
                 entry = cache.get((dtype, backend))
                 if entry is None:
                     entry = _fast_entry(op, cache, dtype, backend, lambda kernel: kernel(x, y))

@@ -1,5 +1,7 @@
-// mycelia._native: build information now; the C++ eager dispatch path lives here later.
+// mycelia._native: build information and the C++ eager hot path (fast_dispatch.cpp).
 #include <nanobind/nanobind.h>
+
+#include "fast_dispatch.h"
 
 namespace nb = nanobind;
 
@@ -19,4 +21,10 @@ NB_MODULE(MYCELIA_MODULE_NAME, m) {
         info["cplusplus"] = __cplusplus;
         return info;
     });
+    m.def("configure_tensor_type", &mycelia::configure_tensor_type, nb::arg("tensor_type"),
+          "Record the slot layout of mycelia.Tensor for the hot path.");
+    m.def("unary_fast", &mycelia::unary_fast, nb::arg("cache"), nb::arg("x"),
+          "Elementwise unary hot path; None means: take the Python path.");
+    m.def("binary_fast", &mycelia::binary_fast, nb::arg("cache"), nb::arg("x"), nb::arg("y"),
+          "Elementwise binary hot path for equal shapes; None means: take the Python path.");
 }

@@ -10,6 +10,7 @@ from mycelia._context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
 from mycelia._autograd import no_grad
 from mycelia._dlpack import from_dlpack
 from mycelia._grad_api import grad, value_and_grad
+from mycelia._random_state import get_seed, set_seed
 from mycelia._tensor import Parameter, Tensor, from_numpy
 from mycelia.backends import list_backends
 from mycelia.dtype import (
@@ -45,6 +46,7 @@ __all__ = [
     "from_dlpack",
     "from_numpy",
     "get_context",
+    "get_seed",
     "grad",
     "int8",
     "int16",
@@ -54,6 +56,7 @@ __all__ = [
     "no_grad",
     "set_context",
     "set_device",
+    "set_seed",
     "uint8",
     "value_and_grad",
 ]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["backend_preference", "disabled_plugins", "plugin_autoload_enabled"]
+__all__ = ["backend_preference", "disabled_plugins", "plugin_autoload_enabled", "pure_python_dispatch"]
 
 BACKEND_VARIABLE = "MYCELIA_BACKEND"
 AUTOLOAD_VARIABLE = "MYCELIA_PLUGIN_AUTOLOAD"
 DISABLED_PLUGINS_VARIABLE = "MYCELIA_DISABLE_PLUGINS"
+PURE_PYTHON_VARIABLE = "MYCELIA_PURE_PYTHON_DISPATCH"
 
 
 def _names(variable: str) -> tuple[str, ...]:
@@ -29,3 +30,8 @@ def plugin_autoload_enabled() -> bool:
 def disabled_plugins() -> tuple[str, ...]:
     """``MYCELIA_DISABLE_PLUGINS=example,gpu``: entry points to skip by name."""
     return _names(DISABLED_PLUGINS_VARIABLE)
+
+
+def pure_python_dispatch() -> bool:
+    """``MYCELIA_PURE_PYTHON_DISPATCH=1`` skips the C++ hot path (read once, at import)."""
+    return os.environ.get(PURE_PYTHON_VARIABLE, "0").strip().lower() in ("1", "true", "yes", "on")

@@ -9,12 +9,11 @@ result dtype is cached per entry).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import reduce
 from typing import Any
 
 import numpy as np
 
-from mycelia import _autograd
+from mycelia import _autograd, _config
 from mycelia import dtype as dt
 from mycelia._context import current_backend
 from mycelia._errors import OpError
@@ -59,69 +58,107 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-def _infer(op: OpDef, types: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
-    try:
-        key: Any = (op.name, types, tuple(attrs.items()))
-        cached = _infer_cache.get(key)
-    except TypeError:  # unhashable attribute (a list): infer every time
-        key, cached = None, None
-    if cached is None:
-        cached = op.infer(*types, **attrs)
-        if key is not None:
-            _infer_cache[key] = cached
-    return cached
+_INFER_CACHE_LIMIT = 100_000  # entries; cleared when reached (ops with per-call attributes)
+
+
+def _infer(op: OpDef, signature: tuple[Any, ...], attrs: dict[str, Any], variadic_count: int = -1) -> Any:
+    """``op.infer`` memoised on (op, input dtypes and shapes, attributes): eager calls repeat."""
+    key: Any = None
+    if op.group != "random":  # seeds and offsets change every call: nothing to reuse
+        try:
+            key = (op.name, signature, tuple(attrs.items()))
+            cached = _infer_cache.get(key)
+        except TypeError:  # an unhashable attribute (a list): infer every time
+            key = None
+        else:
+            if cached is not None:
+                return cached
+    types = tuple(TensorType(dtype, shape) for dtype, shape in signature)
+    if variadic_count >= 0:
+        result = op.infer(types[:variadic_count], *types[variadic_count:], **attrs)
+    else:
+        result = op.infer(*types, **attrs)
+    if key is not None:
+        if len(_infer_cache) >= _INFER_CACHE_LIMIT:
+            _infer_cache.clear()
+        _infer_cache[key] = result
+    return result
+
+
+def _bad_operand(op: OpDef, index: int, value: Any, scalar_allowed: bool) -> OpError:
+    accepted = "a Tensor or a Python scalar" if scalar_allowed else "a Tensor"
+    return OpError(op.name, f"input {index} must be {accepted}, got {_describe(value)}")
 
 
 def apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     """Run ``op`` eagerly on ``args`` (Tensors, Python scalars, or a Tensor sequence when
     variadic) with keyword ``attrs``; returns a Tensor or a tuple of Tensors."""
-    flat: list[Any] = list(args[0]) + list(args[1:]) if op.variadic else list(args)
-    flat = [value.item() if isinstance(value, np.generic) else value for value in flat]
     if op.variadic:
-        positions = list(range(len(args[0]))) if 0 in op.promote else []
+        head = args[0]
+        if not isinstance(head, (list, tuple)):
+            raise OpError(op.name, f"expects a sequence of Tensors first, got {_describe(head)}")
+        flat = [*head, *args[1:]]
+        variadic_count = len(head)
+        positions: Any = range(variadic_count) if 0 in op.promote else ()
     else:
-        positions = [i for i in op.promote if i < len(flat)]
-    tensors = [value for value in flat if isinstance(value, Tensor)]
-    backend = _backend_of(op, tensors)
-    for index, value in enumerate(flat):
-        if not isinstance(value, Tensor) and (index not in positions or not isinstance(value, (bool, int, float))):
-            accepted = "a Tensor or a Python scalar" if index in positions else "a Tensor"
-            raise OpError(op.name, f"input {index} must be {accepted}, got {_describe(value)}")
+        flat = list(args)
+        variadic_count = -1
+        positions = op.promote
+    backend: Backend | None = None
     common: dt.DType | None = None
-    promoted = [flat[i] for i in positions]
-    tensor_dtypes = [value._dtype for value in promoted if isinstance(value, Tensor)]
-    if tensor_dtypes:
-        common = reduce(dt.promote_types, tensor_dtypes)
-        for value in promoted:
+    needs_cast = False
+    for index, value in enumerate(flat):
+        if isinstance(value, Tensor):
+            if backend is None:
+                backend = value._backend
+            elif value._backend is not backend:
+                raise OpError(op.name, f"operands are on different backends ({backend.name} and "
+                                       f"{value._backend.name}); move them with Tensor.to()")
+            if index in positions:
+                if common is None:
+                    common = value._dtype
+                elif value._dtype is not common:
+                    common = dt.promote_types(common, value._dtype)
+                    needs_cast = True
+        elif isinstance(value, np.generic):
+            flat[index] = value.item()
+        elif not isinstance(value, (bool, int, float)) or index not in positions:
+            raise _bad_operand(op, index, value, index in positions)
+    if backend is None:
+        backend = current_backend()
+    if common is not None:
+        for index in positions:
+            if index >= len(flat):
+                break
+            value = flat[index]
             if not isinstance(value, Tensor):
                 common = dt.result_type_with_scalar(common, value)
-    elif positions:
+                needs_cast = True
+    elif any(index < len(flat) for index in positions):
         raise OpError(op.name, f"needs at least one Tensor operand, got {_describe(list(args))}")
-    checked = common if common is not None else flat[0]._dtype
-    if checked not in op.dtypes:
+    checked = common if common is not None else (flat[0]._dtype if flat and isinstance(flat[0], Tensor) else None)
+    if checked is not None and checked not in op.dtypes:
         accepted = ", ".join(d.name for d in dt.all_dtypes() if d in op.dtypes)
         raise OpError(op.name, f"dtype {checked} is not supported (inputs: {_describe(list(args))}); "
                                f"accepted: {accepted}", backend.name)
-    arrays = []
+    arrays: list[Any] = []
+    signature = []
     for index, value in enumerate(flat):
-        if index in positions and common is not None:
-            if isinstance(value, Tensor):
-                data = value._data if value._dtype is common else backend.cast(value._data, common)
-            else:
-                data = backend.from_scalar(value, common)
-            arrays.append(data)
-        else:
-            arrays.append(value._data)
-    types = tuple((common if i in positions and common is not None else v._dtype, tuple(a.shape))
-                  for i, (v, a) in enumerate(zip(flat, arrays)))
-    tensor_types = tuple(TensorType(d, s) for d, s in types)
-    if op.variadic:
-        count = len(args[0])
-        result = _infer(op, (tensor_types[:count], *tensor_types[count:]), attrs)
-        call_args: list[Any] = [arrays[:count], *arrays[count:]]
-    else:
-        result = _infer(op, tensor_types, attrs)
-        call_args = arrays
+        if isinstance(value, Tensor):
+            data = value._data
+            dtype = value._dtype
+            if needs_cast and dtype is not common and index in positions:
+                assert common is not None
+                data = backend.cast(data, common)
+                dtype = common
+        else:  # a Python scalar at a promoted position (checked above)
+            assert common is not None
+            data = backend.from_scalar(value, common)
+            dtype = common
+        arrays.append(data)
+        signature.append((dtype, tuple(data.shape)))
+    result = _infer(op, tuple(signature), attrs, variadic_count)
+    call_args = [arrays[:variadic_count], *arrays[variadic_count:]] if variadic_count >= 0 else arrays
     try:
         out = kernel_for(op, backend)(*call_args, **attrs)
     except OpError:
@@ -129,13 +166,13 @@ def apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     except (ValueError, TypeError, IndexError, OverflowError) as error:
         raise OpError(op.name, f"{type(error).__name__} from the kernel: {error} "
                                f"(inputs: {_describe(list(args))}, attributes: {attrs})", backend.name) from None
-    if isinstance(result, tuple):
+    if type(result) is tuple:
         outputs = tuple(_make_tensor(backend.conform(o, t.dtype), t.dtype, backend) for o, t in zip(out, result))
     else:
         outputs = (_make_tensor(backend.conform(out, result.dtype), result.dtype, backend),)
     if _autograd.state.depth and _autograd.state.enabled:
         _autograd.record(op, args, attrs, outputs)
-    return outputs if isinstance(result, tuple) else outputs[0]
+    return outputs if type(result) is tuple else outputs[0]
 
 
 def _make_tensor(data: Any, dtype: dt.DType, backend: Backend) -> Tensor:
@@ -148,27 +185,35 @@ def _make_tensor(data: Any, dtype: dt.DType, backend: Backend) -> Tensor:
 
 
 def _fast_entry(op: OpDef, cache: dict[Any, Any], dtype: dt.DType, backend: Backend,
-                probe: Any) -> tuple[Kernel, dt.DType, bool] | None:
-    """Build a hot-path entry once: kernel, result dtype, and whether results need conform."""
-    if dtype not in op.dtypes:
+                probe: Any) -> tuple[Kernel, dt.DType, bool, Backend] | None:
+    """Build a hot-path entry once: kernel, result dtype, whether results need conform, backend.
+
+    One entry per dtype: a second backend for the same dtype simply takes :func:`apply`.
+    """
+    if dtype not in op.dtypes or (dtype in cache and cache[dtype][3] is not backend):
         return None
     result = op.infer(*(TensorType(dtype, ()) for _ in op.inputs)).dtype
     kernel = kernel_for(op, backend)
     needs_conform = getattr(probe(kernel), "dtype", None) != result.numpy
-    entry = cache[(dtype, backend)] = (kernel, result, needs_conform)
+    entry = cache[dtype] = (kernel, result, needs_conform, backend)
     return entry
 
 
 def make_unary(op: OpDef) -> Callable[[Any], Any]:
-    """The functional API of an elementwise unary op: one dict lookup on the hot path."""
-    cache: dict[tuple[dt.DType, Backend], tuple[Kernel, dt.DType, bool]] = {}
+    """The functional API of an elementwise unary op: one dict lookup on the hot path
+    (in C++ when the native module is built, else in Python)."""
+    cache: dict[dt.DType, tuple[Kernel, dt.DType, bool, Backend]] = {}
 
     def function(input: Any) -> Any:
+        if _native_unary is not None:
+            result = _native_unary(cache, input)
+            if result is not None:
+                return result
         if type(input) is Tensor and input._autograd is None:
             backend = input._backend
             data = input._data
-            entry = cache.get((input._dtype, backend))
-            if entry is None:
+            entry = cache.get(input._dtype)
+            if entry is None or entry[3] is not backend:
                 entry = _fast_entry(op, cache, input._dtype, backend, lambda kernel: kernel(data))
             if entry is not None:
                 out = entry[0](data)
@@ -186,9 +231,13 @@ def make_unary(op: OpDef) -> Callable[[Any], Any]:
 def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:
     """The functional API of an elementwise binary op; the hot path covers two tensors of one
     dtype, backend and shape (anything else takes :func:`apply`)."""
-    cache: dict[tuple[dt.DType, Backend], tuple[Kernel, dt.DType, bool]] = {}
+    cache: dict[dt.DType, tuple[Kernel, dt.DType, bool, Backend]] = {}
 
     def function(input: Any, other: Any) -> Any:
+        if _native_binary is not None:
+            result = _native_binary(cache, input, other)
+            if result is not None:
+                return result
         if type(input) is Tensor and type(other) is Tensor:
             dtype = input._dtype
             backend = input._backend
@@ -196,8 +245,8 @@ def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:
             y = other._data
             if (other._dtype is dtype and other._backend is backend and x.shape == y.shape
                     and input._autograd is None and other._autograd is None):
-                entry = cache.get((dtype, backend))
-                if entry is None:
+                entry = cache.get(dtype)
+                if entry is None or entry[3] is not backend:
                     entry = _fast_entry(op, cache, dtype, backend, lambda kernel: kernel(x, y))
                 if entry is not None:
                     out = entry[0](x, y)
@@ -210,3 +259,18 @@ def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:
         return apply(op, (input, other), {})
 
     return function
+
+
+def _load_native() -> tuple[Any, Any]:
+    """The C++ hot path, or (None, None) when the extension is not built (source checkouts)."""
+    if _config.pure_python_dispatch():
+        return None, None
+    try:
+        from mycelia import _native  # type: ignore[attr-defined]
+    except ImportError:
+        return None, None
+    _native.configure_tensor_type(Tensor)
+    return _native.unary_fast, _native.binary_fast
+
+
+_native_unary, _native_binary = _load_native()

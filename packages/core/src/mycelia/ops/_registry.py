@@ -42,6 +42,8 @@ class OpDef:
     * ``reference(*arrays, **attrs)`` is the numpy spec and test oracle.
     * ``samples(dtype)`` yields :class:`Sample` s for the conformance suite.
     * ``dtypes`` are the accepted dtypes of the first promoted input.
+    * ``vjp(ctx, grad)`` returns one gradient (or None) per input, written in mycelia ops; the
+      engine sums broadcast gradients back to each input's shape and casts to its dtype.
     """
 
     name: str
@@ -57,6 +59,7 @@ class OpDef:
     vjp: Callable[..., Any] | None = None
     decomposition: Callable[..., Any] | None = None
     method: str | None = None  # Tensor method name, when MindSpore has one
+    differentiable: bool = True  # False for ops with integer/bool results or zero gradients by definition
     doc: str = ""
 
 

@@ -1,0 +1,98 @@
+#include "fast_dispatch.h"
+
+#include <Python.h>
+#include <structmember.h>
+
+namespace nb = nanobind;
+
+namespace mycelia {
+namespace {
+
+PyTypeObject *tensor_type = nullptr;
+Py_ssize_t offset_data = 0, offset_dtype = 0, offset_backend = 0, offset_autograd = 0;
+
+Py_ssize_t slot_offset(PyObject *type, const char *name) {
+    PyObject *descriptor = PyObject_GetAttrString(type, name);
+    if (!descriptor) throw nb::python_error();
+    if (Py_TYPE(descriptor) != &PyMemberDescr_Type) {
+        Py_DECREF(descriptor);
+        throw nb::type_error("configure_tensor_type: expected a __slots__ member descriptor");
+    }
+    Py_ssize_t offset = reinterpret_cast<PyMemberDescrObject *>(descriptor)->d_member->offset;
+    Py_DECREF(descriptor);
+    return offset;
+}
+
+inline PyObject *&slot(PyObject *object, Py_ssize_t offset) {
+    return *reinterpret_cast<PyObject **>(reinterpret_cast<char *>(object) + offset);
+}
+
+// The cache entry for x's dtype when x is a plain, untracked tensor on the entry's backend.
+PyObject *entry_for(PyObject *cache, PyObject *x) {
+    if (tensor_type == nullptr || Py_TYPE(x) != tensor_type) return nullptr;
+    if (slot(x, offset_autograd) != Py_None) return nullptr;
+    PyObject *entry = PyDict_GetItem(cache, slot(x, offset_dtype));  // borrowed
+    if (entry == nullptr || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 4) return nullptr;
+    if (PyTuple_GET_ITEM(entry, 2) != Py_False) return nullptr;  // needs conform: Python path
+    if (PyTuple_GET_ITEM(entry, 3) != slot(x, offset_backend)) return nullptr;
+    return entry;
+}
+
+nb::object make_tensor(PyObject *data, PyObject *dtype, PyObject *backend) {
+    PyObject *tensor = tensor_type->tp_alloc(tensor_type, 0);
+    if (!tensor) {
+        Py_DECREF(data);
+        throw nb::python_error();
+    }
+    slot(tensor, offset_data) = data;  // steals the kernel's result
+    Py_INCREF(dtype);
+    slot(tensor, offset_dtype) = dtype;
+    Py_INCREF(backend);
+    slot(tensor, offset_backend) = backend;
+    Py_INCREF(Py_None);
+    slot(tensor, offset_autograd) = Py_None;
+    return nb::steal(tensor);
+}
+
+}  // namespace
+
+void configure_tensor_type(nb::handle type) {
+    if (!PyType_Check(type.ptr())) throw nb::type_error("configure_tensor_type expects a class");
+    offset_data = slot_offset(type.ptr(), "_data");
+    offset_dtype = slot_offset(type.ptr(), "_dtype");
+    offset_backend = slot_offset(type.ptr(), "_backend");
+    offset_autograd = slot_offset(type.ptr(), "_autograd");
+    Py_INCREF(type.ptr());
+    tensor_type = reinterpret_cast<PyTypeObject *>(type.ptr());
+}
+
+nb::object unary_fast(nb::handle cache, nb::handle x) {
+    PyObject *entry = entry_for(cache.ptr(), x.ptr());
+    if (entry == nullptr) return nb::none();
+    PyObject *args[1] = {slot(x.ptr(), offset_data)};
+    PyObject *out = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), args, 1, nullptr);
+    if (!out) throw nb::python_error();
+    return make_tensor(out, PyTuple_GET_ITEM(entry, 1), slot(x.ptr(), offset_backend));
+}
+
+nb::object binary_fast(nb::handle cache, nb::handle x, nb::handle y) {
+    PyObject *entry = entry_for(cache.ptr(), x.ptr());
+    if (entry == nullptr || Py_TYPE(y.ptr()) != tensor_type) return nb::none();
+    if (slot(y.ptr(), offset_autograd) != Py_None || slot(y.ptr(), offset_dtype) != slot(x.ptr(), offset_dtype) ||
+        slot(y.ptr(), offset_backend) != slot(x.ptr(), offset_backend))
+        return nb::none();
+    PyObject *x_data = slot(x.ptr(), offset_data), *y_data = slot(y.ptr(), offset_data);
+    // Equal shapes only: broadcasting needs inference (and its error messages) in Python.
+    nb::object x_shape = nb::steal(PyObject_GetAttrString(x_data, "shape"));
+    nb::object y_shape = nb::steal(PyObject_GetAttrString(y_data, "shape"));
+    if (!x_shape.is_valid() || !y_shape.is_valid()) throw nb::python_error();
+    int equal = PyObject_RichCompareBool(x_shape.ptr(), y_shape.ptr(), Py_EQ);
+    if (equal < 0) throw nb::python_error();
+    if (!equal) return nb::none();
+    PyObject *args[2] = {x_data, y_data};
+    PyObject *out = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), args, 2, nullptr);
+    if (!out) throw nb::python_error();
+    return make_tensor(out, PyTuple_GET_ITEM(entry, 1), slot(x.ptr(), offset_backend));
+}
+
+}  // namespace mycelia

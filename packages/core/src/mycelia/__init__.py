@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 from mycelia import common, dtype, nn, ops
-from mycelia._context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context, set_device
 from mycelia._autograd import no_grad
+from mycelia._context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context, set_device
 from mycelia._dlpack import from_dlpack
 from mycelia._grad_api import grad, value_and_grad
 from mycelia._random_state import get_seed, set_seed

@@ -30,6 +30,8 @@ CXX_FLAGS = (
 )
 LINK_FLAGS = ("-shared", "-Wl,--gc-sections", "-Wl,-s")
 HEADER_SUFFIXES = (".h", ".hpp", ".inl")
+# Headers shared by every Mycelia extension (build info); part of each extension's hash.
+SHARED_INCLUDE_DIR = Path(__file__).resolve().parent / "native_include"
 SOURCE_SUFFIXES = (".cpp", ".cc")
 
 
@@ -81,10 +83,10 @@ def source_hash(package_root: Path, spec: ExtensionSpec) -> str:
     for part in (*_compiler(), *CXX_FLAGS, *LINK_FLAGS, nanobind.__version__,
                  sysconfig.get_config_var("EXT_SUFFIX"), spec.module):
         digest.update(part.encode() + b"\0")
-    source_dir = package_root / spec.source_dir
-    for path in _files(source_dir):
-        digest.update(path.relative_to(source_dir).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
+    for folder in (package_root / spec.source_dir, SHARED_INCLUDE_DIR):
+        for path in _files(folder):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -144,7 +146,7 @@ def build_extension(package_root: Path, spec: ExtensionSpec, *, force: bool = Fa
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / output.name
         _run([*_compiler(), *CXX_FLAGS, *_python_includes(), f"-I{nb / 'include'}",
-              f"-I{source_dir}", f'-DMYCELIA_SOURCE_HASH="{digest}"',
+              f"-I{source_dir}", f"-I{SHARED_INCLUDE_DIR}", f'-DMYCELIA_SOURCE_HASH="{digest}"',
               f'-DMYCELIA_MODULE_NAME={spec.module.rsplit(".", 1)[-1]}',
               *sources, str(_nanobind_object()), *LINK_FLAGS, "-o", str(target)])
         output.parent.mkdir(parents=True, exist_ok=True)

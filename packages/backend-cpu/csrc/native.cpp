@@ -5,11 +5,9 @@
 #include <cstdint>
 #include <thread>
 
-namespace nb = nanobind;
+#include "mycelia_build_info.h"
 
-#ifndef MYCELIA_SOURCE_HASH
-#error "MYCELIA_SOURCE_HASH is set by tools/native_build.py"
-#endif
+namespace nb = nanobind;
 
 using ContiguousF32 = nb::ndarray<float, nb::c_contig, nb::device::cpu>;
 
@@ -25,15 +23,10 @@ static void add_f32(ContiguousF32 a, ContiguousF32 b, ContiguousF32 out) {
 
 NB_MODULE(MYCELIA_MODULE_NAME, m) {
     m.doc() = "Mycelia CPU backend native kernels";
-    m.def("source_hash", [] { return MYCELIA_SOURCE_HASH; },
-          "Hash of the C++ sources this binary was built from.");
-    m.def("build_info", [] {
-        nb::dict info;
-        info["source_hash"] = MYCELIA_SOURCE_HASH;
-        info["compiler"] = __VERSION__;
-        info["hardware_threads"] = std::thread::hardware_concurrency();
-        return info;
-    });
-    m.def("add_f32", &add_f32, nb::arg("a"), nb::arg("b"), nb::arg("out"),
+    nb::dict info = mycelia::add_build_info(m);
+    info["hardware_threads"] = std::thread::hardware_concurrency();
+    m.def("build_info", [info] { return info; });
+    // noconvert: a converted copy of `out` would silently swallow the result.
+    m.def("add_f32", &add_f32, nb::arg("a").noconvert(), nb::arg("b").noconvert(), nb::arg("out").noconvert(),
           "out = a + b for contiguous float32 arrays of equal size (no allocation).");
 }

@@ -217,12 +217,7 @@ def make_unary(op: OpDef) -> Callable[[Any], Any]:
                 entry = _fast_entry(op, cache, input._dtype, backend, lambda kernel: kernel(data))
             if entry is not None:
                 out = entry[0](data)
-                tensor = _new(Tensor)
-                tensor._data = backend.conform(out, entry[1]) if entry[2] else out
-                tensor._dtype = entry[1]
-                tensor._backend = backend
-                tensor._autograd = None
-                return tensor
+                return _make_tensor(backend.conform(out, entry[1]) if entry[2] else out, entry[1], backend)
         return apply(op, (input,), {})
 
     return function
@@ -250,12 +245,7 @@ def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:
                     entry = _fast_entry(op, cache, dtype, backend, lambda kernel: kernel(x, y))
                 if entry is not None:
                     out = entry[0](x, y)
-                    tensor = _new(Tensor)
-                    tensor._data = backend.conform(out, entry[1]) if entry[2] else out
-                    tensor._dtype = entry[1]
-                    tensor._backend = backend
-                    tensor._autograd = None
-                    return tensor
+                    return _make_tensor(backend.conform(out, entry[1]) if entry[2] else out, entry[1], backend)
         return apply(op, (input, other), {})
 
     return function

@@ -90,9 +90,60 @@ def _bad_operand(op: OpDef, index: int, value: Any, scalar_allowed: bool) -> OpE
     return OpError(op.name, f"input {index} must be {accepted}, got {_describe(value)}")
 
 
+_plans: dict[Any, tuple[Kernel, Any]] = {}  # (op, input dtypes/shapes/backends, attrs) -> (kernel, result)
+
+
+def _plan_key(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
+    """Key of a call whose inputs are all plain Tensors (else None): equal keys mean the same
+    promotion (none needed), the same inferred result and the same kernel."""
+    key: list[Any] = [op]
+    for arg in args:
+        if type(arg) is not Tensor:
+            return None
+        key.append(arg._dtype)
+        key.append(arg._data.shape)
+        key.append(arg._backend)
+    if attrs:
+        key.append(tuple(attrs.items()))
+    return tuple(key)
+
+
 def apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     """Run ``op`` eagerly on ``args`` (Tensors, Python scalars, or a Tensor sequence when
     variadic) with keyword ``attrs``; returns a Tensor or a tuple of Tensors."""
+    key = None
+    if not op.variadic and op.group != "random":
+        try:
+            key = _plan_key(op, args, attrs)
+            plan = _plans.get(key) if key is not None else None
+        except TypeError:  # an unhashable attribute
+            key = plan = None
+        if plan is not None:
+            return _run_planned(op, args, attrs, plan)
+    return _apply(op, args, attrs, key)
+
+
+def _run_planned(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any], plan: tuple[Kernel, Any]) -> Any:
+    kernel, result = plan
+    backend = args[0]._backend
+    try:
+        out = kernel(*[arg._data for arg in args], **attrs)
+    except OpError:
+        raise
+    except (ValueError, TypeError, IndexError, OverflowError) as error:
+        raise OpError(op.name, f"{type(error).__name__} from the kernel: {error} "
+                               f"(inputs: {_describe(list(args))}, attributes: {attrs})", backend.name) from None
+    if type(result) is tuple:
+        outputs = tuple(_make_tensor(backend.conform(o, t.dtype), t.dtype, backend) for o, t in zip(out, result))
+    else:
+        outputs = (_make_tensor(backend.conform(out, result.dtype), result.dtype, backend),)
+    if _autograd.state.depth and _autograd.state.enabled:
+        _autograd.record(op, args, attrs, outputs)
+    return outputs if type(result) is tuple else outputs[0]
+
+
+def _apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any], plan_key: Any) -> Any:
+    """The full path; stores a plan under ``plan_key`` when the call needed no promotion."""
     if op.variadic:
         head = args[0]
         if not isinstance(head, (list, tuple)):
@@ -158,9 +209,14 @@ def apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
         arrays.append(data)
         signature.append((dtype, tuple(data.shape)))
     result = _infer(op, tuple(signature), attrs, variadic_count)
+    kernel = kernel_for(op, backend)
+    if plan_key is not None and not needs_cast:
+        if len(_plans) >= _INFER_CACHE_LIMIT:
+            _plans.clear()
+        _plans[plan_key] = (kernel, result)
     call_args = [arrays[:variadic_count], *arrays[variadic_count:]] if variadic_count >= 0 else arrays
     try:
-        out = kernel_for(op, backend)(*call_args, **attrs)
+        out = kernel(*call_args, **attrs)
     except OpError:
         raise
     except (ValueError, TypeError, IndexError, OverflowError) as error:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from mycelia import common, dtype, nn, ops
+from mycelia import common, dataset, dtype, nn, ops
 from mycelia._autograd import no_grad
 from mycelia._context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context, set_device
 from mycelia._dlpack import from_dlpack
@@ -37,6 +37,7 @@ __all__ = [
     "bfloat16",
     "bool_",
     "common",
+    "dataset",
     "nn",
     "dtype",
     "ops",

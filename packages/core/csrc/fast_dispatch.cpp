@@ -32,13 +32,22 @@ PyObject *entry_for(PyObject *cache, PyObject *x) {
     if (tensor_type == nullptr || Py_TYPE(x) != tensor_type) return nullptr;
     if (slot(x, offset_autograd) != Py_None) return nullptr;
     PyObject *entry = PyDict_GetItem(cache, slot(x, offset_dtype));  // borrowed
-    if (entry == nullptr || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 4) return nullptr;
+    if (entry == nullptr || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 5) return nullptr;
     if (PyTuple_GET_ITEM(entry, 2) != Py_False) return nullptr;  // needs conform: Python path
     if (PyTuple_GET_ITEM(entry, 3) != slot(x, offset_backend)) return nullptr;
     return entry;
 }
 
-nb::object make_tensor(PyObject *data, PyObject *dtype, PyObject *backend) {
+// The kernel's result as a tensor of the entry's dtype. A result that is not the backend's array
+// type (numpy returns scalars for 0-d inputs) goes through backend.conform first.
+nb::object make_tensor(PyObject *entry, PyObject *data, PyObject *backend) {
+    PyObject *dtype = PyTuple_GET_ITEM(entry, 1);
+    if (reinterpret_cast<PyObject *>(Py_TYPE(data)) != PyTuple_GET_ITEM(entry, 4)) {
+        PyObject *conformed = PyObject_CallMethod(backend, "conform", "OO", data, dtype);
+        Py_DECREF(data);
+        if (!conformed) throw nb::python_error();
+        data = conformed;
+    }
     PyObject *tensor = tensor_type->tp_alloc(tensor_type, 0);
     if (!tensor) {
         Py_DECREF(data);
@@ -72,7 +81,7 @@ nb::object unary_fast(nb::handle cache, nb::handle x) {
     PyObject *args[1] = {slot(x.ptr(), offset_data)};
     PyObject *out = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), args, 1, nullptr);
     if (!out) throw nb::python_error();
-    return make_tensor(out, PyTuple_GET_ITEM(entry, 1), slot(x.ptr(), offset_backend));
+    return make_tensor(entry, out, slot(x.ptr(), offset_backend));
 }
 
 nb::object binary_fast(nb::handle cache, nb::handle x, nb::handle y) {
@@ -92,7 +101,7 @@ nb::object binary_fast(nb::handle cache, nb::handle x, nb::handle y) {
     PyObject *args[2] = {x_data, y_data};
     PyObject *out = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), args, 2, nullptr);
     if (!out) throw nb::python_error();
-    return make_tensor(out, PyTuple_GET_ITEM(entry, 1), slot(x.ptr(), offset_backend));
+    return make_tensor(entry, out, slot(x.ptr(), offset_backend));
 }
 
 }  // namespace mycelia

@@ -13,8 +13,9 @@ NB_MODULE(MYCELIA_MODULE_NAME, m) {
     m.def("build_info", [info] { return info; });
     m.def("configure_tensor_type", &mycelia::configure_tensor_type, nb::arg("tensor_type"),
           "Record the slot layout of mycelia.Tensor for the hot path.");
-    m.def("unary_fast", &mycelia::unary_fast, nb::arg("cache"), nb::arg("x"),
+    m.def("unary_fast", &mycelia::unary_fast, nb::arg("cache"), nb::arg("x").none(),
           "Elementwise unary hot path; None means: take the Python path.");
-    m.def("binary_fast", &mycelia::binary_fast, nb::arg("cache"), nb::arg("x"), nb::arg("y"),
+    // .none(): `tensor == None` must reach Python's fallback, not fail argument conversion.
+    m.def("binary_fast", &mycelia::binary_fast, nb::arg("cache"), nb::arg("x").none(), nb::arg("y").none(),
           "Elementwise binary hot path for equal shapes; None means: take the Python path.");
 }

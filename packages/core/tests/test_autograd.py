@@ -23,7 +23,7 @@ def test_grad_of_first_input_by_default() -> None:
 
     x, y = _t([1.0, 2.0]), _t([3.0, 4.0])
     np.testing.assert_allclose(ms.grad(f)(x, y).asnumpy(), [6.0, 16.0])
-    gx, gy = ms.grad(f, grad_position=(0, 1))(x, y)
+    _, gy = ms.grad(f, grad_position=(0, 1))(x, y)
     np.testing.assert_allclose(gy.asnumpy(), [1.0, 4.0])
     value, gx_only = ms.value_and_grad(f)(x, y)
     assert value.item() == pytest.approx(19.0) and gx_only.shape == (2,)
@@ -61,7 +61,7 @@ def test_weights_and_return_ids() -> None:
     weight_grads = ms.grad(net, grad_position=None, weights=net.trainable_params())(x)
     np.testing.assert_allclose(weight_grads[0].asnumpy(), [[1.0, 1.0], [1.0, 1.0]])
     np.testing.assert_allclose(weight_grads[1].asnumpy(), [1.0, 1.0])
-    input_grads, by_weight = ms.grad(net, 0, net.trainable_params())(x)
+    input_grads, _ = ms.grad(net, 0, net.trainable_params())(x)
     np.testing.assert_allclose(input_grads.asnumpy(), [[3.0, 7.0]])
     named = ms.grad(net, None, net.trainable_params(), return_ids=True)(x)
     assert [name for name, _ in named] == ["w", "b"]

@@ -25,6 +25,6 @@ def train_test_split(images: np.ndarray, labels: np.ndarray, test_fraction: floa
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"train_test_split: test_fraction must be in (0, 1), got {test_fraction}")
     order = np.random.default_rng(seed).permutation(len(images))
-    cut = int(round(len(images) * (1.0 - test_fraction)))
+    cut = round(len(images) * (1.0 - test_fraction))
     train, test = order[:cut], order[cut:]
     return images[train], labels[train], images[test], labels[test]

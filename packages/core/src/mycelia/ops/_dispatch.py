@@ -61,12 +61,18 @@ def _describe(value: Any) -> str:
 _INFER_CACHE_LIMIT = 100_000  # entries; cleared when reached (ops with per-call attributes)
 
 
+def _attribute_key(attrs: dict[str, Any]) -> tuple[Any, ...]:
+    """Attributes as a cache key; types included, since ``1 == 1.0 == True`` hash alike but an
+    op may accept one and reject another."""
+    return tuple((name, type(value), value) for name, value in attrs.items())
+
+
 def _infer(op: OpDef, signature: tuple[Any, ...], attrs: dict[str, Any], variadic_count: int = -1) -> Any:
     """``op.infer`` memoised on (op, input dtypes and shapes, attributes): eager calls repeat."""
     key: Any = None
     if op.group != "random":  # seeds and offsets change every call: nothing to reuse
         try:
-            key = (op.name, signature, tuple(attrs.items()))
+            key = (op.name, signature, _attribute_key(attrs))
             cached = _infer_cache.get(key)
         except TypeError:  # an unhashable attribute (a list): infer every time
             key = None
@@ -104,7 +110,7 @@ def _plan_key(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
         key.append(arg._data.shape)
         key.append(arg._backend)
     if attrs:
-        key.append(tuple(attrs.items()))
+        key.append(_attribute_key(attrs))
     return tuple(key)
 
 
@@ -204,7 +210,11 @@ def _apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any], plan_key: An
                 dtype = common
         else:  # a Python scalar at a promoted position (checked above)
             assert common is not None
-            data = backend.from_scalar(value, common)
+            try:
+                data = backend.from_scalar(value, common)
+            except OverflowError:
+                raise OpError(op.name, f"the Python scalar {value!r} (input {index}) does not fit in "
+                                       f"{common}", backend.name) from None
             dtype = common
         arrays.append(data)
         signature.append((dtype, tuple(data.shape)))
@@ -240,25 +250,38 @@ def _make_tensor(data: Any, dtype: dt.DType, backend: Backend) -> Tensor:
     return tensor
 
 
-def _fast_entry(op: OpDef, cache: dict[Any, Any], dtype: dt.DType, backend: Backend,
-                probe: Any) -> tuple[Kernel, dt.DType, bool, Backend] | None:
-    """Build a hot-path entry once: kernel, result dtype, whether results need conform, backend.
+FastEntry = tuple[Kernel, dt.DType, bool, Backend, type]
+_SCALAR_TYPES = (float, int, bool)
+_OPERAND_TYPES = (Tensor, float, int, bool, np.generic)
 
-    One entry per dtype: a second backend for the same dtype simply takes :func:`apply`.
-    """
-    if dtype not in op.dtypes or (dtype in cache and cache[dtype][3] is not backend):
+
+def _fast_entry(op: OpDef, cache: dict[Any, Any], key: Any, dtype: dt.DType, backend: Backend,
+                probe: Any) -> FastEntry | None:
+    """Build a hot-path entry once: (kernel, result dtype, whether the kernel's results need a
+    dtype conversion, backend, the backend's array type). None when the op rejects ``dtype``
+    (``apply`` then raises the full error)."""
+    if dtype not in op.dtypes:
         return None
     result = op.infer(*(TensorType(dtype, ()) for _ in op.inputs)).dtype
     kernel = kernel_for(op, backend)
-    needs_conform = getattr(probe(kernel), "dtype", None) != result.numpy
-    entry = cache[dtype] = (kernel, result, needs_conform, backend)
+    sample = probe(kernel)
+    needs_conform = getattr(sample, "dtype", None) != result.numpy
+    entry = cache[key] = (kernel, result, needs_conform, backend, type(backend.conform(sample, result)))
     return entry
+
+
+def _finish(entry: FastEntry, out: Any) -> Tensor:
+    """The kernel's result as a tensor; 0-d results (numpy scalars) become arrays via conform."""
+    backend = entry[3]
+    if entry[2] or type(out) is not entry[4]:
+        out = backend.conform(out, entry[1])
+    return _make_tensor(out, entry[1], backend)
 
 
 def make_unary(op: OpDef) -> Callable[[Any], Any]:
     """The functional API of an elementwise unary op: one dict lookup on the hot path
     (in C++ when the native module is built, else in Python)."""
-    cache: dict[dt.DType, tuple[Kernel, dt.DType, bool, Backend]] = {}
+    cache: dict[Any, FastEntry] = {}
 
     def function(input: Any) -> Any:
         if _native_unary is not None:
@@ -266,44 +289,88 @@ def make_unary(op: OpDef) -> Callable[[Any], Any]:
             if result is not None:
                 return result
         if type(input) is Tensor and input._autograd is None:
-            backend = input._backend
             data = input._data
             entry = cache.get(input._dtype)
-            if entry is None or entry[3] is not backend:
-                entry = _fast_entry(op, cache, input._dtype, backend, lambda kernel: kernel(data))
+            if entry is None or entry[3] is not input._backend:
+                entry = _fast_entry(op, cache, input._dtype, input._dtype, input._backend,
+                                    lambda kernel: kernel(data))
             if entry is not None:
-                out = entry[0](data)
-                return _make_tensor(backend.conform(out, entry[1]) if entry[2] else out, entry[1], backend)
+                return _finish(entry, entry[0](data))
         return apply(op, (input,), {})
 
     return function
 
 
+def _with_scalar(op: OpDef, cache: dict[Any, FastEntry], tensor: Tensor, scalar: Any,
+                 scalar_first: bool) -> Tensor | None:
+    """Hot path for a tensor with a Python scalar that keeps the tensor's dtype; None: use apply."""
+    dtype = tensor._dtype
+    backend = tensor._backend
+    key = (dtype, type(scalar), scalar_first)
+    entry = cache.get(key)
+    if (entry is None or entry[3] is not backend) and dt.result_type_with_scalar(dtype, scalar) is not dtype:
+        return None
+    try:
+        operand = backend.from_scalar(scalar, dtype)
+    except OverflowError:  # e.g. uint8 + 300: apply raises the full error
+        return None
+    arguments = (operand, tensor._data) if scalar_first else (tensor._data, operand)
+    if entry is None or entry[3] is not backend:
+        entry = _fast_entry(op, cache, key, dtype, backend, lambda kernel: kernel(*arguments))
+        if entry is None:
+            return None
+    return _finish(entry, entry[0](*arguments))
+
+
 def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:
-    """The functional API of an elementwise binary op; the hot path covers two tensors of one
-    dtype, backend and shape (anything else takes :func:`apply`)."""
-    cache: dict[dt.DType, tuple[Kernel, dt.DType, bool, Backend]] = {}
+    """The functional API of an elementwise binary op. Hot paths: two tensors of one dtype,
+    backend and shape; a tensor with a Python scalar that does not change its dtype (``x * 0.5``).
+    Anything else takes :func:`apply`."""
+    cache: dict[Any, FastEntry] = {}
 
     def function(input: Any, other: Any) -> Any:
         if _native_binary is not None:
             result = _native_binary(cache, input, other)
             if result is not None:
                 return result
-        if type(input) is Tensor and type(other) is Tensor:
+        return python_path(input, other)
+
+    def operator(input: Any, other: Any) -> Any:
+        # The Python-operator form (x + y): an operand type we do not take is NotImplemented, so
+        # Python tries the other operand and `x == None` is simply False.
+        if _native_binary is not None:
+            result = _native_binary(cache, input, other)
+            if result is not None:
+                return result
+        if not isinstance(input, _OPERAND_TYPES) or not isinstance(other, _OPERAND_TYPES):
+            return NotImplemented
+        return python_path(input, other)
+
+    def python_path(input: Any, other: Any) -> Any:
+        if type(input) is Tensor and input._autograd is None:
             dtype = input._dtype
             backend = input._backend
             x = input._data
-            y = other._data
-            if (other._dtype is dtype and other._backend is backend and x.shape == y.shape
-                    and input._autograd is None and other._autograd is None):
-                entry = cache.get(dtype)
-                if entry is None or entry[3] is not backend:
-                    entry = _fast_entry(op, cache, dtype, backend, lambda kernel: kernel(x, y))
-                if entry is not None:
-                    out = entry[0](x, y)
-                    return _make_tensor(backend.conform(out, entry[1]) if entry[2] else out, entry[1], backend)
+            if type(other) is Tensor:
+                y = other._data
+                if other._dtype is dtype and other._backend is backend and x.shape == y.shape \
+                        and other._autograd is None:
+                    entry = cache.get(dtype)
+                    if entry is None or entry[3] is not backend:
+                        entry = _fast_entry(op, cache, dtype, dtype, backend, lambda kernel: kernel(x, y))
+                    if entry is not None:
+                        return _finish(entry, entry[0](x, y))
+            elif type(other) in _SCALAR_TYPES:
+                result = _with_scalar(op, cache, input, other, scalar_first=False)
+                if result is not None:
+                    return result
+        elif type(other) is Tensor and type(input) in _SCALAR_TYPES and other._autograd is None:
+            result = _with_scalar(op, cache, other, input, scalar_first=True)
+            if result is not None:
+                return result
         return apply(op, (input, other), {})
 
+    function.operator_form = operator  # type: ignore[attr-defined]
     return function
 
 

@@ -52,11 +52,12 @@ def attach_methods(functions: dict[str, Callable[..., Any]]) -> None:
         names = _OPERATORS.get(op.name)
         if names:
             forward, reflected, in_place = names
-            setattr(Tensor, forward, function)
+            operator = getattr(function, "operator_form", function)  # returns NotImplemented for odd types
+            setattr(Tensor, forward, operator)
             if reflected:
-                setattr(Tensor, reflected, _reflected(function))
+                setattr(Tensor, reflected, _reflected(operator))
             if in_place:
-                setattr(Tensor, in_place, function)
+                setattr(Tensor, in_place, operator)
         if op.name in _UNARY_OPERATORS:
             setattr(Tensor, _UNARY_OPERATORS[op.name], function)
     Tensor.__pos__ = lambda self: self  # type: ignore[attr-defined,operator]

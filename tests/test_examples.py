@@ -1,0 +1,44 @@
+"""The training examples reach their stated accuracy in a short configuration (PyNative mode)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("model", "epochs"), [("mlp", 10), ("lenet", 8)])
+def test_digits_reaches_95_percent(model: str, epochs: int, tmp_path: Path) -> None:
+    digits = _load("train_digits")
+    checkpoint = tmp_path / f"{model}.ckpt"
+    result = digits.train(model, epochs=epochs, checkpoint=str(checkpoint), show_progress=False)
+    assert result["test_accuracy"] >= 0.95, result
+    assert checkpoint.exists() and checkpoint.stat().st_size > 1000
+    # The checkpoint loads back into a fresh network with the same predictions.
+    import mycelia as ms
+
+    fresh = digits.MODELS[model]()
+    not_loaded, _ = ms.load_param_into_net(fresh, ms.load_checkpoint(str(checkpoint)))
+    assert not not_loaded
+
+
+def test_transformer_loss_falls() -> None:
+    transformer = _load("train_transformer")
+    result = transformer.train(steps=80, show_progress=False)
+    losses = np.asarray(result["losses"])
+    assert losses[-15:].mean() < 0.8 * losses[:15].mean(), losses

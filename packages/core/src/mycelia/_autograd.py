@@ -135,9 +135,16 @@ def backward(outputs: Sequence[Tensor], output_grads: Sequence[Tensor],
     from mycelia._autograd_math import accumulate, conform_gradient
 
     target_ids = {id(target) for target in targets}
-    grads: dict[int, Tensor] = {}
+    # id(tensor) -> (tensor, gradient so far). The tensor is held while its gradient is pending:
+    # nodes hold their outputs weakly, and a consumer's inputs are dropped once it has run.
+    grads: dict[int, tuple[Tensor, Tensor]] = {}
+
+    def add_gradient(tensor: Tensor, grad: Tensor) -> None:
+        pending = grads.get(id(tensor))
+        grads[id(tensor)] = (tensor, accumulate(pending[1] if pending else None, grad))
+
     for output, grad in zip(outputs, output_grads):
-        grads[id(output)] = accumulate(grads.get(id(output)), grad)
+        add_gradient(output, grad)
     roots = [node for node in (_creator(output) for output in outputs if id(output) not in target_ids)
              if node is not None]
     nested = state.depth > 1  # an outer gradient records what this backward computes
@@ -147,7 +154,7 @@ def backward(outputs: Sequence[Tensor], output_grads: Sequence[Tensor],
         for node in _topological(roots, target_ids):
             assert node.outputs is not None and node.inputs is not None
             node_outputs = [reference() for reference in node.outputs]
-            output_grads_of_node = [None if output is None else grads.pop(id(output), None)
+            output_grads_of_node = [None if output is None else grads.pop(id(output), (None, None))[1]
                                     for output in node_outputs]
             if all(grad is None for grad in output_grads_of_node):
                 continue
@@ -162,10 +169,10 @@ def backward(outputs: Sequence[Tensor], output_grads: Sequence[Tensor],
                     continue
                 conformed = conform_gradient(grad, value)
                 if conformed is not None:
-                    grads[id(value)] = accumulate(grads.get(id(value)), conformed)
+                    add_gradient(value, conformed)
             if not nested:
                 node.inputs = None  # free intermediates as soon as they have been used
                 node.outputs = None
     finally:
         state.enabled = previous
-    return [grads.get(id(target)) for target in targets]
+    return [grads[id(target)][1] if id(target) in grads else None for target in targets]

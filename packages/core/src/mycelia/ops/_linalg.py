@@ -18,7 +18,7 @@ from mycelia._errors import OpError
 from mycelia._types import Dim, Shape, TensorType
 from mycelia.ops import _dispatch
 from mycelia.ops._define import NUMERIC, random_array
-from mycelia.ops._einsum import einsum_shape, sublist_equation
+from mycelia.ops._einsum import einsum_operand_grads, einsum_shape, sublist_equation
 from mycelia.ops._registry import OpDef, Sample, register_op
 from mycelia.ops._shapes import broadcast_shapes
 
@@ -55,7 +55,43 @@ def _low_rank_matmul_samples(dtype: dt.DType, pairs: Iterable[tuple[tuple[int, .
     return [Sample((random_array(a, dtype, rng), random_array(b, dtype, rng))) for a, b in pairs]
 
 
+def _ops() -> Any:
+    """``mycelia.ops``, looked up when a vjp runs (it imports this module)."""
+    from mycelia import ops
+
+    return ops
+
+
+def _contraction_vjp(a_labels: str, b_labels: str, out_labels: str, a: Any, b: Any, grad: Any) -> tuple[Any, Any]:
+    """Gradients of ``einsum(f"{a},{b}->{out}", a, b)`` when every label of a (of b) is in out or b (a)."""
+    ops = _ops()
+    return (ops.einsum(f"{out_labels},{b_labels}->{a_labels}", grad, b),
+            ops.einsum(f"{a_labels},{out_labels}->{b_labels}", a, grad))
+
+
 # -- matmul / bmm ----------------------------------------------------------------------------------
+def _matmul_vjp(ctx: Any, grad: Any) -> tuple[Any, Any]:
+    """``g @ b^T`` and ``a^T @ g``, with 1-D operands as a row (a) / column (b); the engine sums the
+    broadcast batch dims back to each operand's shape."""
+    ops = _ops()
+    a, b = ctx.inputs
+    inner = a.shape[-1]
+    if a.ndim == 1 or b.ndim == 1:  # put back the row / column dims the result dropped
+        batch_rank = grad.ndim - (a.ndim > 1) - (b.ndim > 1)
+        rows = grad.shape[batch_rank:batch_rank + 1] if a.ndim > 1 else (1,)
+        columns = grad.shape[-1:] if b.ndim > 1 else (1,)
+        grad = ops.reshape(grad, (*grad.shape[:batch_rank], *rows, *columns))
+    b_t = ops.reshape(b, (1, inner)) if b.ndim == 1 else ops.swapaxes(b, -1, -2)
+    a_t = ops.reshape(a, (inner, 1)) if a.ndim == 1 else ops.swapaxes(a, -1, -2)
+    grad_a = ops.matmul(grad, b_t)
+    grad_b = ops.matmul(a_t, grad)
+    if a.ndim == 1:  # drop the row a was promoted to
+        grad_a = ops.reshape(grad_a, (*grad_a.shape[:-2], inner))
+    if b.ndim == 1:  # drop the column b was promoted to
+        grad_b = ops.reshape(grad_b, grad_b.shape[:-1])
+    return grad_a, grad_b
+
+
 def _matmul_infer(x: TensorType, y: TensorType) -> TensorType:
     return TensorType(x.dtype, _matmul_shape("matmul", x.shape, y.shape))
 
@@ -85,7 +121,8 @@ _MATMUL_PAIRS = (((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((4,), (4,)),
 _MATMUL = register_op(OpDef(
     name="matmul", group="linalg", inputs=("input", "other"), infer=_matmul_infer, reference=_matmul_reference,
     dtypes=NUMERIC, promote=(0, 1), samples=lambda dtype: _low_rank_matmul_samples(dtype, _MATMUL_PAIRS, 5),
-    method="matmul", doc="Matrix product with numpy semantics: 1-D operands, batched and broadcast (``@``)."))
+    method="matmul", vjp=_matmul_vjp,
+    doc="Matrix product with numpy semantics: 1-D operands, batched and broadcast (``@``)."))
 
 
 def matmul(input: Any, other: Any) -> Any:
@@ -110,7 +147,8 @@ _BMM_PAIRS = (((2, 3, 4), (2, 4, 5)), ((2, 4, 1, 3), (2, 4, 3, 3)), ((3, 2, 4), 
 _BMM = register_op(OpDef(
     name="bmm", group="linalg", inputs=("input_x", "mat2"), infer=_bmm_infer, reference=_bmm_reference,
     dtypes=NUMERIC, promote=(0, 1), samples=lambda dtype: _low_rank_matmul_samples(dtype, _BMM_PAIRS, 6),
-    method="bmm", doc="Batched matrix product of ``(*B, N, C)`` and ``(*B, C, M)``; batch dims broadcast."))
+    method="bmm", vjp=_matmul_vjp,
+    doc="Batched matrix product of ``(*B, N, C)`` and ``(*B, C, M)``; batch dims broadcast."))
 
 
 def bmm(input_x: Any, mat2: Any) -> Any:
@@ -142,13 +180,27 @@ def _dot_reference(input: np.ndarray, other: np.ndarray) -> Any:
     return np.einsum(f"{a_labels},{b_free[:-1]}z{b_free[-1]}->{a_labels[:-1]}{b_free}", a, b)
 
 
+def _dot_labels(a_rank: int, b_rank: int) -> tuple[str, str, str]:
+    letters = "abcdefghijklmnopqrstuvwxy"
+    a_labels = letters[:a_rank - 1] + "z"
+    if b_rank == 1:
+        return a_labels, "z", a_labels[:-1]
+    b_free = letters[a_rank - 1:a_rank + b_rank - 2]
+    return a_labels, f"{b_free[:-1]}z{b_free[-1]}", a_labels[:-1] + b_free
+
+
+def _dot_vjp(ctx: Any, grad: Any) -> tuple[Any, Any]:
+    a, b = ctx.inputs
+    return _contraction_vjp(*_dot_labels(a.ndim, b.ndim), a, b, grad)
+
+
 _DOT_PAIRS = (((2, 3), (3, 4)), ((2, 3), (1, 3, 2)), ((1, 2, 3), (2, 3, 2)), ((3, 2, 3), (2, 1, 3, 2)), ((4,), (4,)),
               ((2, 4), (4,)), ((4,), (4, 3)), ((0, 3), (3, 2)), ((2, 0), (0, 3)))
 
 _DOT = register_op(OpDef(
     name="dot", group="linalg", inputs=("input", "other"), infer=_dot_infer, reference=_dot_reference,
     dtypes=NUMERIC, promote=(0, 1), samples=lambda dtype: _low_rank_matmul_samples(dtype, _DOT_PAIRS, 7),
-    method="dot", doc="numpy.dot: sums the last axis of input against the second-to-last axis of other."))
+    method="dot", vjp=_dot_vjp, doc="numpy.dot: sums the last axis of input against the second-to-last axis of other."))
 
 
 def dot(input: Any, other: Any) -> Any:
@@ -166,9 +218,16 @@ def _outer_reference(input: np.ndarray, vec2: np.ndarray) -> Any:
     return np.asarray(input)[:, None] * np.asarray(vec2)[None, :]
 
 
+def _outer_vjp(ctx: Any, grad: Any) -> tuple[Any, Any]:
+    ops = _ops()
+    a, b = ctx.inputs
+    return ops.matmul(grad, b), ops.matmul(a, grad)
+
+
 _OUTER = register_op(OpDef(
     name="outer", group="linalg", inputs=("input", "vec2"), infer=_outer_infer, reference=_outer_reference,
-    dtypes=NUMERIC, promote=(0, 1), method="outer", doc="Outer product of two 1-D tensors: shape (n, m).",
+    dtypes=NUMERIC, promote=(0, 1), method="outer", vjp=_outer_vjp,
+    doc="Outer product of two 1-D tensors: shape (n, m).",
     samples=lambda dtype: _low_rank_matmul_samples(dtype, (((3,), (4,)), ((1,), (5,)), ((0,), (2,))), 8)))
 
 
@@ -232,16 +291,26 @@ def _tensor_dot_infer(x: TensorType, y: TensorType, *, axes: Any) -> TensorType:
     return TensorType(x.dtype, free)
 
 
-def _tensor_dot_reference(x1: np.ndarray, x2: np.ndarray, axes: Any) -> Any:
-    a_axes, b_axes = _resolve_axes(x1.shape, x2.shape, _axes_attr(axes))
+def _tensor_dot_labels(a: Shape, b: Shape, axes: Any) -> tuple[str, str, str]:
+    a_axes, b_axes = _resolve_axes(a, b, axes)
     letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    a_labels = [next(letters) for _ in range(x1.ndim)]
-    b_labels = [next(letters) for _ in range(x2.ndim)]
+    a_labels = [next(letters) for _ in range(len(a))]
+    b_labels = [next(letters) for _ in range(len(b))]
     for i, j in zip(a_axes, b_axes):
         b_labels[j] = a_labels[i]
     out = [c for i, c in enumerate(a_labels) if i not in a_axes]
     out += [c for j, c in enumerate(b_labels) if j not in b_axes]
-    return np.einsum(f"{''.join(a_labels)},{''.join(b_labels)}->{''.join(out)}", x1, x2)
+    return "".join(a_labels), "".join(b_labels), "".join(out)
+
+
+def _tensor_dot_reference(x1: np.ndarray, x2: np.ndarray, axes: Any) -> Any:
+    a_labels, b_labels, out = _tensor_dot_labels(x1.shape, x2.shape, _axes_attr(axes))
+    return np.einsum(f"{a_labels},{b_labels}->{out}", x1, x2)
+
+
+def _tensor_dot_vjp(ctx: Any, grad: Any) -> tuple[Any, Any]:
+    a, b = ctx.inputs
+    return _contraction_vjp(*_tensor_dot_labels(a.shape, b.shape, ctx.attrs["axes"]), a, b, grad)
 
 
 def _tensor_dot_samples(dtype: dt.DType) -> Iterable[Sample]:
@@ -255,7 +324,7 @@ def _tensor_dot_samples(dtype: dt.DType) -> Iterable[Sample]:
 
 _TENSOR_DOT = register_op(OpDef(
     name="tensor_dot", group="linalg", inputs=("x1", "x2"), infer=_tensor_dot_infer, reference=_tensor_dot_reference,
-    attrs=(("axes", None),), dtypes=NUMERIC, promote=(0, 1), samples=_tensor_dot_samples,
+    attrs=(("axes", None),), dtypes=NUMERIC, promote=(0, 1), samples=_tensor_dot_samples, vjp=_tensor_dot_vjp,
     doc="Sum of products over ``axes`` (k: last k of x1 with first k of x2; or a pair of axis lists)."))
 
 
@@ -273,6 +342,10 @@ def _einsum_reference(*operands: Any, equation: str) -> Any:
     return np.einsum(equation, *operands)
 
 
+def _einsum_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    return (einsum_operand_grads(ctx.attrs["equation"], list(ctx.inputs[0]), grad),)
+
+
 def _einsum_samples(dtype: dt.DType) -> Iterable[Sample]:
     rng = np.random.default_rng(10)
     cases: list[tuple[str, tuple[tuple[int, ...], ...]]] = [
@@ -282,6 +355,7 @@ def _einsum_samples(dtype: dt.DType) -> Iterable[Sample]:
         ("ij,jk,kl->il", ((2, 3), (3, 4), (4, 2))), ("ij,jk->ik", ((0, 3), (3, 2))), (",ij->ij", ((), (2, 2))),
         ("abcde->edcba", ((2, 1, 3, 1, 2),)), ("ij,j->i", ((2, 1), (3,))), ("Ab,ab", ((2, 3), (4, 3))),
         ("ii", ((3, 3),)), ("i...->...", ((2, 3, 1),)),
+        ("a...b,...b->a...", ((2, 3, 4), (5, 1, 4))), ("iji,j->ij", ((3, 2, 3), (2,))),
     ]
     return [Sample(tuple(random_array(shape, dtype, rng) for shape in shapes), {"equation": equation},
                    call=lambda *tensors, equation: einsum(equation, *tensors)) for equation, shapes in cases]
@@ -289,7 +363,7 @@ def _einsum_samples(dtype: dt.DType) -> Iterable[Sample]:
 
 _EINSUM = register_op(OpDef(
     name="einsum", group="linalg", inputs=("operands",), infer=_einsum_infer, reference=_einsum_reference,
-    attrs=(("equation", ""),), dtypes=NUMERIC, variadic=True, samples=_einsum_samples,
+    attrs=(("equation", ""),), dtypes=NUMERIC, variadic=True, samples=_einsum_samples, vjp=_einsum_vjp,
     doc="Einstein summation over ``operands`` as ``equation`` says (letters, ``,``, ``...``, ``->``)."))
 
 

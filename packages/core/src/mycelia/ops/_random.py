@@ -5,6 +5,9 @@ its ``seed`` and ``offset`` attributes, or a fixed pair when given ``seed=`` (se
 ``mycelia._random_state``). The kernel is a pure function of its attributes, so a graph that
 records them draws exactly what eager code draws; the streams are specified in
 ``mycelia.ops._random_spec``, which is also each op's ``reference``.
+
+Random ops are not differentiable (``differentiable=False``), as in MindSpore: their results are
+constants to autograd, with no gradient with respect to ``mean``/``stddev``/``minval``/``p``...
 """
 
 from __future__ import annotations
@@ -203,15 +206,18 @@ _STREAM_DOC = (" Reproducible: the numbers depend only on the global seed and ho
                "without moving the global stream.")
 
 _RAND = register_op(OpDef(
-    name="rand", group="random", inputs=(), infer=_creation_infer, reference=spec.rand_reference,
+    name="rand", group="random", differentiable=False,
+    inputs=(), infer=_creation_infer, reference=spec.rand_reference,
     attrs=(("shape", ()), ("dtype", dt.float32), *_STREAM_ATTRS), dtypes=FLOATS, promote=(),
     samples=_rand_samples, doc="Uniform samples in [0, 1)." + _STREAM_DOC))
 _RANDN = register_op(OpDef(
-    name="randn", group="random", inputs=(), infer=_creation_infer, reference=spec.randn_reference,
+    name="randn", group="random", differentiable=False,
+    inputs=(), infer=_creation_infer, reference=spec.randn_reference,
     attrs=(("shape", ()), ("dtype", dt.float32), *_STREAM_ATTRS), dtypes=FLOATS, promote=(),
     samples=_randn_samples, doc="Standard normal samples." + _STREAM_DOC))
 _RANDINT = register_op(OpDef(
-    name="randint", group="random", inputs=(), infer=_creation_infer, reference=spec.randint_reference,
+    name="randint", group="random", differentiable=False,
+    inputs=(), infer=_creation_infer, reference=spec.randint_reference,
     attrs=(("low", 0), ("high", 1), ("shape", ()), ("dtype", dt.int64), *_STREAM_ATTRS), dtypes=INTEGERS,
     promote=(), samples=_randint_samples, doc="Integers drawn uniformly from [low, high)." + _STREAM_DOC))
 
@@ -272,17 +278,20 @@ def _like_samples(front: Callable[..., Any], kind: str) -> Callable[[dt.DType], 
 
 
 _RAND_LIKE = register_op(OpDef(
-    name="rand_like", group="random", inputs=("input",), infer=_like_infer, reference=spec.rand_like_reference,
+    name="rand_like", group="random", differentiable=False,
+    inputs=("input",), infer=_like_infer, reference=spec.rand_like_reference,
     attrs=(("dtype", None), *_STREAM_ATTRS), dtypes=ALL,
     samples=_like_samples(lambda t, a, seed: rand_like(t[0], seed, dtype=a["dtype"]), "float"),
     doc="Uniform samples in [0, 1) with ``input``'s shape (and dtype unless ``dtype`` is given)." + _STREAM_DOC))
 _RANDN_LIKE = register_op(OpDef(
-    name="randn_like", group="random", inputs=("input",), infer=_like_infer, reference=spec.randn_like_reference,
+    name="randn_like", group="random", differentiable=False,
+    inputs=("input",), infer=_like_infer, reference=spec.randn_like_reference,
     attrs=(("dtype", None), *_STREAM_ATTRS), dtypes=ALL,
     samples=_like_samples(lambda t, a, seed: randn_like(t[0], seed, dtype=a["dtype"]), "float"),
     doc="Standard normal samples with ``input``'s shape (and dtype unless ``dtype`` is given)." + _STREAM_DOC))
 _RANDINT_LIKE = register_op(OpDef(
-    name="randint_like", group="random", inputs=("input",), infer=_like_infer,
+    name="randint_like", group="random", differentiable=False,
+    inputs=("input",), infer=_like_infer,
     reference=spec.randint_like_reference, attrs=(("low", 0), ("high", 1), ("dtype", None), *_STREAM_ATTRS),
     dtypes=ALL,
     samples=_like_samples(lambda t, a, seed: randint_like(t[0], a["low"], a["high"], seed, dtype=a["dtype"]),
@@ -348,7 +357,8 @@ def _uniform_samples(dtype: dt.DType) -> list[Sample]:
 
 
 _UNIFORM = register_op(OpDef(
-    name="uniform", group="random", inputs=("minval", "maxval"), infer=_uniform_infer,
+    name="uniform", group="random", differentiable=False,
+    inputs=("minval", "maxval"), infer=_uniform_infer,
     reference=spec.uniform_reference, attrs=(("shape", ()), ("dtype", dt.float32), *_STREAM_ATTRS),
     dtypes=NUMERIC, promote=(), samples=_uniform_samples,
     doc="Samples uniform in [minval, maxval), shape ``shape`` broadcast with minval and maxval; an integer "
@@ -384,7 +394,8 @@ def _normal_samples(dtype: dt.DType) -> list[Sample]:
 
 
 _NORMAL = register_op(OpDef(
-    name="normal", group="random", inputs=("mean", "stddev"), infer=_normal_infer,
+    name="normal", group="random", differentiable=False,
+    inputs=("mean", "stddev"), infer=_normal_infer,
     reference=spec.normal_reference, attrs=(("shape", ()), ("dtype", dt.float32), *_STREAM_ATTRS),
     dtypes=NUMERIC, promote=(), samples=_normal_samples,
     doc="Normal samples ``mean + stddev * z``, shape ``shape`` broadcast with mean and stddev; float "
@@ -431,7 +442,8 @@ def _bernoulli_samples(dtype: dt.DType) -> list[Sample]:
 
 
 _BERNOULLI = register_op(OpDef(
-    name="bernoulli", group="random", inputs=("input", "p"), infer=_bernoulli_infer,
+    name="bernoulli", group="random", differentiable=False,
+    inputs=("input", "p"), infer=_bernoulli_infer,
     reference=spec.bernoulli_reference, attrs=(("p", 0.5), *_STREAM_ATTRS), dtypes=ALL, promote=(),
     samples=_bernoulli_samples, method="bernoulli",
     doc="0/1 samples, 1 with probability ``p`` (a float, or a float Tensor broadcasting to ``input``), "
@@ -474,7 +486,8 @@ def _multinomial_samples(dtype: dt.DType) -> list[Sample]:
 
 
 _MULTINOMIAL = register_op(OpDef(
-    name="multinomial", group="random", inputs=("input",), infer=_multinomial_infer,
+    name="multinomial", group="random", differentiable=False,
+    inputs=("input",), infer=_multinomial_infer,
     reference=spec.multinomial_reference, attrs=(("num_samples", 1), ("replacement", True), *_STREAM_ATTRS),
     dtypes=FLOATS, samples=_multinomial_samples, method="multinomial",
     doc="Category indices (int64) drawn from each row of the non-negative weights ``input`` (1-D or 2-D; "

@@ -28,14 +28,20 @@ from mycelia._types import TensorType
 from mycelia.ops import _dispatch
 from mycelia.ops._define import ALL, NUMERIC, random_array
 from mycelia.ops._reduction_common import (
+    amax_vjp,
     axes_attr,
     check_bool,
     check_dtype_attr,
+    extreme_vjp,
     float_result,
+    logsumexp_vjp,
+    mean_vjp,
+    prod_vjp,
     reduce_samples,
     reduce_shape,
     single_axis,
     sum_result,
+    sum_vjp,
 )
 from mycelia.ops._reduction_stats import cumprod, cumsum, norm, std, var
 from mycelia.ops._registry import OpDef, Sample, register_op
@@ -87,8 +93,15 @@ def _accumulate_samples(name: str, names: tuple[str, str], domain: tuple[float, 
         span = domain if dtype.is_floating_point else None  # integers: small values of both signs
         cases = [Sample((x, ), attrs) for x, attrs in reduce_samples(dtype, len(name), names=names, domain=span)]
         rng = np.random.default_rng(1)
+        # float64 keeps its precision (a float32 result could not be checked by finite differences)
+        target = dt.float64 if dtype is dt.float64 else dt.float32
         cases.append(Sample((random_array((3, 4), dtype, rng, span),),
-                            {names[0]: 1, names[1]: False, "dtype": dt.float32}, note="dtype=float32"))
+                            {names[0]: 1, names[1]: False, "dtype": target}, note=f"dtype={target}"))
+        if name == "prod":  # zeros: one in row 0 (and in the whole), two in row 1
+            x = random_array((3, 4), dtype, rng, span)
+            x[0, 2] = x[1, 0] = x[1, 3] = 0
+            cases.append(Sample((x,), {"axis": 1, "keep_dims": False}, note="zeros"))
+            cases.append(Sample((x[0],), {}, note="one zero"))
         return cases
 
     return samples
@@ -97,13 +110,13 @@ def _accumulate_samples(name: str, names: tuple[str, str], domain: tuple[float, 
 _SUM = register_op(OpDef(
     name="sum", group="reduction", inputs=("input",), infer=_accumulate_infer("sum"), reference=_sum_reference,
     attrs=(("axis", None), ("keepdims", False), ("dtype", None)), dtypes=ALL,
-    samples=_accumulate_samples("sum", ("dim", "keepdim"), None), method="sum",
+    samples=_accumulate_samples("sum", ("dim", "keepdim"), None), method="sum", vjp=sum_vjp,
     doc="Sum over ``dim`` (None: all). Integers keep their dtype, bool gives int64; ``dtype`` casts first."))
 
 _PROD = register_op(OpDef(
     name="prod", group="reduction", inputs=("input",), infer=_accumulate_infer("prod"), reference=_prod_reference,
     attrs=(("axis", None), ("keepdims", False), ("dtype", None)), dtypes=ALL,
-    samples=_accumulate_samples("prod", ("axis", "keep_dims"), (0.5, 1.5)), method="prod",
+    samples=_accumulate_samples("prod", ("axis", "keep_dims"), (0.5, 1.5)), method="prod", vjp=prod_vjp,
     doc="Product over ``axis`` (None: all). Integers keep their dtype, bool gives int64; ``dtype`` casts first."))
 
 
@@ -173,23 +186,23 @@ def _simple_samples(name: str, names: tuple[str, str], domain: tuple[float, floa
 _MEAN = register_op(OpDef(
     name="mean", group="reduction", inputs=("input",), infer=_float_infer("mean"), reference=_mean_reference,
     attrs=(("axis", None), ("keepdims", False)), dtypes=ALL, samples=_simple_samples("mean", ("axis", "keep_dims")),
-    method="mean", doc="Mean over ``axis`` (None: all); integer and bool inputs give float32."))
+    method="mean", vjp=mean_vjp, doc="Mean over ``axis`` (None: all); integer and bool inputs give float32."))
 
 _LOGSUMEXP = register_op(OpDef(
     name="logsumexp", group="reduction", inputs=("input",), infer=_float_infer("logsumexp"),
     reference=_logsumexp_reference, attrs=(("axis", None), ("keepdims", False)), dtypes=NUMERIC,
-    samples=_simple_samples("logsumexp", ("axis", "keep_dims"), (-3.0, 3.0)), method="logsumexp",
+    samples=_simple_samples("logsumexp", ("axis", "keep_dims"), (-3.0, 3.0)), method="logsumexp", vjp=logsumexp_vjp,
     doc="``log(sum(exp(input)))`` over ``axis``, computed stably; integers give float32."))
 
 _ALL = register_op(OpDef(
     name="all", group="reduction", inputs=("input",), infer=_bool_infer("all"), reference=_all_reference,
     attrs=(("axis", None), ("keepdims", False)), dtypes=ALL, samples=_simple_samples("all", ("axis", "keep_dims")),
-    method="all", doc="Logical AND over ``axis`` (None: all); the result is bool."))
+    method="all", differentiable=False, doc="Logical AND over ``axis`` (None: all); the result is bool."))
 
 _ANY = register_op(OpDef(
     name="any", group="reduction", inputs=("input",), infer=_bool_infer("any"), reference=_any_reference,
     attrs=(("axis", None), ("keepdims", False)), dtypes=ALL, samples=_simple_samples("any", ("axis", "keep_dims")),
-    method="any", doc="Logical OR over ``axis`` (None: all); the result is bool."))
+    method="any", differentiable=False, doc="Logical OR over ``axis`` (None: all); the result is bool."))
 
 
 def mean(x: Any, axis: Any = None, keep_dims: Any = False) -> Any:
@@ -335,13 +348,13 @@ def _extreme_samples(name: str, with_indices: bool) -> Any:
 _AMAX = register_op(OpDef(
     name="amax", group="reduction", inputs=("input", "where"), infer=_amax_infer("amax"), reference=_amax_reference,
     attrs=(("axis", None), ("keepdims", False), ("initial", None)), dtypes=NUMERIC,
-    samples=_extreme_samples("amax", False), method="amax",
+    samples=_extreme_samples("amax", False), method="amax", vjp=amax_vjp,
     doc="Maximum over ``axis`` (None: all); ``initial`` is a lower bound, ``where`` masks elements out."))
 
 _AMIN = register_op(OpDef(
     name="amin", group="reduction", inputs=("input", "where"), infer=_amax_infer("amin"), reference=_amin_reference,
     attrs=(("axis", None), ("keepdims", False), ("initial", None)), dtypes=NUMERIC,
-    samples=_extreme_samples("amin", False), method="amin",
+    samples=_extreme_samples("amin", False), method="amin", vjp=amax_vjp,
     doc="Minimum over ``axis`` (None: all); ``initial`` is an upper bound, ``where`` masks elements out."))
 
 # Tensor.max/Tensor.min differ from ops.max/ops.min in MindSpore (they return values unless
@@ -349,13 +362,13 @@ _AMIN = register_op(OpDef(
 _MAX = register_op(OpDef(
     name="max", group="reduction", inputs=("input", "where"), infer=_extreme_infer("max"),
     reference=_extreme_reference(np.maximum, np.argmax), attrs=(("axis", None), ("keepdims", False), ("initial", None)),
-    dtypes=NUMERIC, samples=_extreme_samples("max", True), method=None,
+    dtypes=NUMERIC, samples=_extreme_samples("max", True), method=None, vjp=extreme_vjp("max"),
     doc="``(values, indices)`` of the maximum along ``axis``; indices are int64, the first maximum wins."))
 
 _MIN = register_op(OpDef(
     name="min", group="reduction", inputs=("input", "where"), infer=_extreme_infer("min"),
     reference=_extreme_reference(np.minimum, np.argmin), attrs=(("axis", None), ("keepdims", False), ("initial", None)),
-    dtypes=NUMERIC, samples=_extreme_samples("min", True), method=None,
+    dtypes=NUMERIC, samples=_extreme_samples("min", True), method=None, vjp=extreme_vjp("min"),
     doc="``(values, indices)`` of the minimum along ``axis``; indices are int64, the first minimum wins."))
 
 
@@ -422,13 +435,13 @@ def _arg_samples(name: str, names: tuple[str, str]) -> Any:
 _ARGMAX = register_op(OpDef(
     name="argmax", group="reduction", inputs=("input",), infer=_arg_infer("argmax", dt.int64),
     reference=_arg_reference(np.argmax, ("dim", "keepdim")), attrs=(("axis", None), ("keepdims", False)),
-    dtypes=NUMERIC, samples=_arg_samples("argmax", ("dim", "keepdim")), method="argmax",
+    dtypes=NUMERIC, samples=_arg_samples("argmax", ("dim", "keepdim")), method="argmax", differentiable=False,
     doc="Index (int64) of the maximum along ``dim`` (None: of the flattened input); the first maximum wins."))
 
 _ARGMIN = register_op(OpDef(
     name="argmin", group="reduction", inputs=("input",), infer=_arg_infer("argmin", dt.int32),
     reference=_arg_reference(np.argmin, ("axis", "keepdims")), attrs=(("axis", None), ("keepdims", False)),
-    dtypes=NUMERIC, samples=_arg_samples("argmin", ("axis", "keepdims")), method="argmin",
+    dtypes=NUMERIC, samples=_arg_samples("argmin", ("axis", "keepdims")), method="argmin", differentiable=False,
     doc="Index (int32, as in MindSpore) of the minimum along ``axis`` (None: of the flattened input)."))
 
 

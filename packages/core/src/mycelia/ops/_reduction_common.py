@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -14,13 +15,23 @@ from mycelia.ops._define import random_array
 
 __all__ = [
     "REDUCE_CASES",
+    "amax_vjp",
     "axes_attr",
     "check_bool",
+    "extreme_vjp",
     "float_result",
     "int_attr",
+    "kept_shape",
+    "logsumexp_vjp",
+    "mean_vjp",
+    "ops",
+    "prod_vjp",
     "reduce_shape",
+    "reduced_axes",
+    "spread",
     "single_axis",
     "sum_result",
+    "sum_vjp",
 ]
 
 
@@ -94,6 +105,34 @@ def reduce_shape(op: str, shape: Shape, axis: tuple[int, ...] | None, keepdims: 
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
+# -- gradient helpers (vjp rules are written in mycelia ops, so higher-order gradients work) ------------
+def ops() -> Any:
+    """The ``mycelia.ops`` namespace, looked up when a vjp runs (it imports this module)."""
+    from mycelia import ops as namespace
+
+    return namespace
+
+
+def reduced_axes(rank: int, axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The normalized axes a reduction over ``axis`` (None: every axis) removes, ascending."""
+    if axis is None:
+        return tuple(range(rank))
+    return tuple(sorted({a % rank for a in axis}))
+
+
+def kept_shape(shape: Shape, axes: tuple[int, ...]) -> tuple[Any, ...]:
+    """``shape`` with the reduced ``axes`` kept as size 1 (the keepdims shape)."""
+    return tuple(1 if i in axes else d for i, d in enumerate(shape))
+
+
+def spread(grad: Any, shape: Shape, axes: tuple[int, ...]) -> Any:
+    """A reduction's upstream gradient (reduced shape, with or without keepdims) as the keepdims shape.
+
+    Broadcasting it against the input happens in the caller (``broadcast_to`` or an elementwise op)."""
+    target = kept_shape(shape, axes)
+    return grad if tuple(grad.shape) == target else ops().reshape(grad, target)
+
+
 def float_result(dtype: dt.DType) -> dt.DType:
     """Result dtype of an averaging reduction: integers and bool give float32."""
     return dtype if dtype.is_floating_point else dt.float32
@@ -140,3 +179,98 @@ def reduce_samples(dtype: dt.DType, seed: int, *, nonempty: bool = False, names:
                 continue
         cases.append((random_array(shape, dtype, rng, domain), {names[0]: axis, names[1]: keepdims}))
     return cases
+
+
+# -- vjp rules of the reductions declared in ``_reduction`` --------------------------------------
+# (Here rather than there: that module's ``sum``/``max``/``any``... shadow the builtins.)
+def sum_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    x = ctx.inputs[0]
+    axes = reduced_axes(x.ndim, ctx.attrs["axis"])
+    return (ops().broadcast_to(spread(grad, x.shape, axes), x.shape),)
+
+
+def mean_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    x = ctx.inputs[0]
+    axes = reduced_axes(x.ndim, ctx.attrs["axis"])
+    count = max(math.prod(x.shape[a] for a in axes), 1)
+    return (ops().broadcast_to(spread(grad, x.shape, axes) / count, x.shape),)
+
+
+def prod_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    """d prod / d x_i is the product of the other entries of x_i's slice, zeros included: without a
+    zero it is ``prod / x_i``; with one zero, the product of the non-zero entries at the zero and 0
+    elsewhere; with two or more, 0 everywhere."""
+    o = ops()
+    x = ctx.inputs[0]
+    if not x.dtype.is_floating_point:
+        return (None,)
+    if x.dtype is not ctx.output.dtype:  # dtype= casts before reducing
+        x = o.cast(x, ctx.output.dtype)
+    axes = reduced_axes(x.ndim, ctx.attrs["axis"])
+    zero = x == 0
+    safe = o.where(zero, 1, x)
+    others = o.prod(safe, axes, True)  # product of the non-zero entries
+    zeros = o.sum(zero, axes, keepdim=True)
+    # The value of the slice's zero (0), kept as a factor so that second derivatives see it.
+    factor = o.where(zeros == 0, 1, o.sum(o.where(zero, x, 0), axes, keepdim=True))
+    partial = o.where(zero, o.where(zeros == 1, others, 0), others / safe * factor)
+    return (spread(grad, x.shape, axes) * partial,)
+
+
+def logsumexp_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    o = ops()
+    x = ctx.inputs[0]
+    if not x.dtype.is_floating_point:
+        return (None,)
+    axes = reduced_axes(x.ndim, ctx.attrs["axis"])
+    return (spread(grad, x.shape, axes) * o.exp(x - spread(ctx.output, x.shape, axes)),)
+
+
+def _masked_choice(x: Any, chosen: Any, inputs: tuple[Any, ...]) -> Any:
+    """``chosen`` restricted to where the op's ``where=`` mask (its second input, if any) is True."""
+    return ops().logical_and(chosen, inputs[1]) if len(inputs) > 1 else chosen
+
+
+def amax_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    """amax/amin: the gradient is split evenly between the entries equal to the result (as torch and
+    MindSpore's ReduceMax); a result that comes from ``initial`` gets no gradient."""
+    o = ops()
+    x = ctx.inputs[0]
+    axes = reduced_axes(x.ndim, ctx.attrs["axis"])
+    chosen = _masked_choice(x, x == spread(ctx.output, x.shape, axes), ctx.inputs)
+    count = o.cast(o.sum(chosen, axes, keepdim=True), grad.dtype)
+    share = spread(grad, x.shape, axes) / o.maximum(count, 1)
+    return (o.where(chosen, share, 0),) + (None,) * (len(ctx.inputs) - 1)
+
+
+def extreme_vjp(name: str) -> Any:
+    """max/min with indices: the gradient of the values goes to the entry the index names."""
+    def vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+        rest = (None,) * (len(ctx.inputs) - 1)
+        return (None, *rest) if grad[0] is None else (_picked_gradient(name, ctx, grad[0]), *rest)
+
+    return vjp
+
+
+def _picked_gradient(name: str, ctx: Any, upstream: Any) -> Any:
+    from mycelia import _autograd
+    from mycelia.ops import _dispatch
+
+    o = ops()
+    x = ctx.inputs[0]
+    values, index = ctx.outputs
+    if index is None:  # the caller dropped the indices: find them again
+        with _autograd.no_grad():
+            index = _dispatch.apply(o.get_op(name), tuple(ctx.inputs), dict(ctx.attrs))[1]
+    axis = ctx.attrs["axis"]
+    if axis is None:  # a flat index over the whole input
+        positions = o.reshape(o.arange(0, x.size, dtype=index.dtype), x.shape)
+        axes: tuple[int, ...] = tuple(range(x.ndim))
+    else:
+        axis %= x.ndim
+        axes = (axis,)
+        line = tuple(x.shape[axis] if i == axis else 1 for i in range(x.ndim))
+        positions = o.reshape(o.arange(0, x.shape[axis], dtype=index.dtype), line)
+    chosen = o.logical_and(positions == spread(index, x.shape, axes), x == spread(values, x.shape, axes))
+    chosen = _masked_choice(x, chosen, ctx.inputs)
+    return o.where(chosen, spread(upstream, x.shape, axes), 0)

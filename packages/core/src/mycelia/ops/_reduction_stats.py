@@ -21,9 +21,12 @@ from mycelia.ops._reduction_common import (
     float_result,
     int_attr,
     normalize_axis,
+    ops,
     reduce_samples,
     reduce_shape,
+    reduced_axes,
     single_axis,
+    spread,
     sum_result,
 )
 from mycelia.ops._registry import OpDef, Sample, register_op
@@ -71,15 +74,37 @@ def _moment_samples(name: str) -> Any:
     return samples
 
 
+def _moment_vjp(root: bool) -> Any:
+    """var: ``2 (x - mean) / (N - ddof)``; std: ``(x - mean) / ((N - ddof) std)`` (0 where std is 0)."""
+    def vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+        o = ops()
+        x = ctx.inputs[0]
+        if not x.dtype.is_floating_point:
+            return (None,)
+        axes = reduced_axes(x.ndim, ctx.attrs["axis"])
+        divisor = math.prod(x.shape[a] for a in axes) - ctx.attrs["ddof"]
+        scale = 1.0 / divisor if divisor else math.nan
+        centered = x - o.mean(x, axes, True)
+        upstream = spread(grad, x.shape, axes)
+        if not root:
+            return (upstream * centered * (2.0 * scale),)
+        out = spread(ctx.output, x.shape, axes)
+        return (upstream * centered * scale / o.where(out == 0, 1, out),)
+
+    return vjp
+
+
 _VAR = register_op(OpDef(
     name="var", group="reduction", inputs=("input",), infer=_moment_infer("var"), reference=_moment_reference(False),
     attrs=(("axis", None), ("ddof", 0), ("keepdims", False)), dtypes=ALL, samples=_moment_samples("var"),
-    method="var", doc="Variance over ``axis`` with divisor ``N - ddof`` (MindSpore's default ddof=0: biased)."))
+    method="var", vjp=_moment_vjp(False),
+    doc="Variance over ``axis`` with divisor ``N - ddof`` (MindSpore's default ddof=0: biased)."))
 
 _STD = register_op(OpDef(
     name="std", group="reduction", inputs=("input",), infer=_moment_infer("std"), reference=_moment_reference(True),
     attrs=(("axis", None), ("ddof", 0), ("keepdims", False)), dtypes=ALL, samples=_moment_samples("std"),
-    method="std", doc="Standard deviation over ``axis`` with divisor ``N - ddof`` (default ddof=0)."))
+    method="std", vjp=_moment_vjp(True),
+    doc="Standard deviation over ``axis`` with divisor ``N - ddof`` (default ddof=0)."))
 
 
 def var(input: Any, axis: Any = None, ddof: Any = 0, keepdims: Any = False) -> Any:
@@ -190,10 +215,89 @@ def _norm_samples(dtype: dt.DType) -> Iterable[Sample]:
     return cases
 
 
+def _safe(value: Any) -> Any:
+    return ops().where(value == 0, 1, value)
+
+
+def _vector_norm_grad(x: Any, out: Any, ord: Any, axes: tuple[int, ...]) -> Any:
+    """d norm / d x of a vector norm over ``axes`` (``out`` has the keepdims shape)."""
+    o = ops()
+    if ord is None or ord == 2:
+        return x / _safe(out)
+    if ord == 0:
+        return o.zeros_like(x)
+    if ord == 1:
+        return o.sign(x)
+    magnitude = o.abs(x)
+    if ord in (math.inf, -math.inf):  # split evenly between the entries of largest (smallest) magnitude
+        chosen = magnitude == out
+        count = o.cast(o.sum(chosen, axes, keepdim=True), x.dtype)
+        return o.where(chosen, o.sign(x) / o.maximum(count, 1), 0)
+    # sign(x) |x|^(p-1) / norm^(p-1), as a ratio to avoid overflow; p < 1 has an infinite slope at 0,
+    # where the gradient is 0 (as torch), computed without forming inf * 0.
+    ratio = o.pow(_safe(magnitude) / _safe(out), ord - 1)
+    return o.where(x == 0, 0, o.sign(x) * ratio)
+
+
+def _matrix_sum_norm_grad(x: Any, ord: Any, axes: tuple[int, ...]) -> Any:
+    """ord 1/-1 (largest/smallest column sum) and inf/-inf (row sum) over the 2-tuple ``axes``."""
+    o = ops()
+    rows, columns = axes
+    summed, picked = (columns, rows) if ord in (math.inf, -math.inf) else (rows, columns)
+    sums = o.sum(o.abs(x), (summed,), keepdim=True)
+    best = (o.amax if ord in (math.inf, 1) else o.amin)(sums, picked, True)
+    chosen = sums == best
+    count = o.cast(o.sum(chosen, (picked,), keepdim=True), x.dtype)
+    return o.sign(x) * o.where(chosen, 1 / o.maximum(count, 1), 0)
+
+
+def _spectral_norm_grad(x: Any, ord: Any, axes: tuple[int, ...]) -> Any:
+    """'nuc' (U V^T), 2 and -2 (u v^T of the largest / smallest singular value), from an SVD.
+
+    mycelia has no SVD op, so the singular vectors are computed on the host: exact first
+    derivatives, but constants to autograd, so a second derivative through them is refused."""
+    from mycelia import _autograd
+    from mycelia._tensor import Tensor
+
+    if _autograd.is_recording() and x._autograd is not None:
+        raise NotImplementedError(f"norm: a second derivative of the ord={ord!r} matrix norm is not supported "
+                                  f"(its gradient needs singular vectors; mycelia has no SVD op)")
+    data = np.moveaxis(np.asarray(x.asnumpy(), dtype=np.float64), axes, (-2, -1))
+    u, _, vh = np.linalg.svd(data, full_matrices=False)
+    if ord == 2:
+        u, vh = u[..., :, :1], vh[..., :1, :]
+    elif ord == -2:
+        u, vh = u[..., :, -1:], vh[..., -1:, :]
+    direction = np.moveaxis(u @ vh, (-2, -1), axes).astype(x.dtype.numpy)
+    return Tensor._make(x._backend.from_numpy(np.ascontiguousarray(direction)), x.dtype, x._backend)
+
+
+def _norm_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    o = ops()
+    x = ctx.inputs[0]
+    out = ctx.output
+    if not out.dtype.is_floating_point or not x.dtype.is_floating_point:
+        return (None,)
+    if x.dtype is not out.dtype:  # dtype= casts before the norm
+        x = o.cast(x, out.dtype)
+    ord, dim = ctx.attrs["ord"], ctx.attrs["dim"]
+    axes = _norm_axes(TensorType(x.dtype, tuple(x.shape)), ord, dim)
+    kept = tuple(sorted(axes))
+    upstream = spread(grad, x.shape, kept)
+    matrix = len(axes) == 2 and (dim is not None or ord is not None or x.ndim == 2)
+    if not matrix or ord in (None, "fro"):  # 'fro' is the 2-norm of the matrix's entries
+        vector_ord = None if ord == "fro" else ord
+        return (upstream * _vector_norm_grad(x, spread(out, x.shape, kept), vector_ord, kept),)
+    if ord in ("nuc", 2, -2):
+        return (upstream * _spectral_norm_grad(x, ord, axes),)
+    return (upstream * _matrix_sum_norm_grad(x, ord, axes),)
+
+
 _NORM = register_op(OpDef(
     name="norm", group="reduction", inputs=("A",), infer=_norm_infer, reference=_norm_reference,
     attrs=(("ord", None), ("dim", None), ("keepdim", False), ("dtype", None)), dtypes=NUMERIC, samples=_norm_samples,
-    method="norm", doc="Vector norm (``dim`` an int, or None with ord None) or matrix norm (``dim`` a 2-tuple)."))
+    method="norm", vjp=_norm_vjp,
+    doc="Vector norm (``dim`` an int, or None with ord None) or matrix norm (``dim`` a 2-tuple)."))
 
 
 def _ord_attr(ord: Any) -> Any:
@@ -245,8 +349,13 @@ def _scan_samples(name: str, axis_name: str, domain: tuple[float, float] | None)
         span = domain if dtype.is_floating_point else None  # integers: small values of both signs
         cases = [((2, 3), 1), ((2, 3, 4), -1), ((7,), 0), ((0, 3), 0), ((2, 1, 3, 1, 2), 2), ((3, 4), -2)]
         result = [Sample((random_array(shape, dtype, rng, span),), {axis_name: axis}) for shape, axis in cases]
-        result.append(Sample((random_array((3, 4), dtype, rng, span),), {axis_name: 1, "dtype": dt.float32},
-                             note="dtype=float32"))
+        target = dt.float64 if dtype is dt.float64 else dt.float32  # float32 results defeat finite differences
+        result.append(Sample((random_array((3, 4), dtype, rng, span),), {axis_name: 1, "dtype": target},
+                             note=f"dtype={target}"))
+        if name == "cumprod":  # zeros: one in rows 0 and 2, two in row 1
+            x = random_array((3, 5), dtype, rng, span)
+            x[0, 2] = x[1, 1] = x[1, 3] = x[2, 0] = 0
+            result.append(Sample((x,), {axis_name: 1}, note="zeros"))
         if axis_name == "axis":  # cumsum's axis may be None (flattened)
             result += [Sample((random_array((2, 3), dtype, rng, span),), {"axis": None}),
                        Sample((random_array((), dtype, rng, span),), {"axis": None})]
@@ -255,15 +364,51 @@ def _scan_samples(name: str, axis_name: str, domain: tuple[float, float] | None)
     return samples
 
 
+def _reverse_cumsum(value: Any, axis: int) -> Any:
+    o = ops()
+    return o.flip(o.cumsum(o.flip(value, (axis,)), axis), (axis,))
+
+
+def _cumsum_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    x = ctx.inputs[0]
+    axis = ctx.attrs["axis"]
+    if axis is None:  # the scan ran over the flattened input
+        return (ops().reshape(_reverse_cumsum(grad, 0), x.shape),)
+    return (_reverse_cumsum(grad, axis % x.ndim),)
+
+
+def _cumprod_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    """d/dx_i of sum_k g_k out_k, zeros included. Before the first zero z of a line: rcumsum(g out)_i / x_i
+    (out is 0 from z on); at z: out_{z-1} * sum_{k>=z} g_k prod_{z<j<=k} x_j; after z: 0."""
+    o = ops()
+    x = ctx.inputs[0]
+    if not x.dtype.is_floating_point:
+        return (None,)
+    if x.dtype is not ctx.output.dtype:  # dtype= casts before the scan
+        x = o.cast(x, ctx.output.dtype)
+    axis = ctx.attrs["axis"] % x.ndim
+    zero = x == 0
+    seen = o.cumsum(zero, axis)  # zeros up to and including each position
+    before = seen == 0
+    first = o.logical_and(zero, seen == 1)
+    safe = o.where(before, x, 1)
+    head = _reverse_cumsum(grad * ctx.output, axis) / safe
+    lead = o.prod(safe, (axis,), True)  # the product before the first zero
+    tail = o.cumprod(o.where(o.logical_or(before, first), 1, x), axis)  # prod_{z<j<=k} x_j from z on
+    at_zero = lead * o.sum(o.where(before, 0, grad * tail), (axis,), keepdim=True)
+    return (o.where(before, head, o.where(first, at_zero, 0)),)
+
+
 _CUMSUM = register_op(OpDef(
     name="cumsum", group="reduction", inputs=("x",), infer=_scan_infer("cumsum"), reference=_scan_reference(np.cumsum),
     attrs=(("axis", None), ("dtype", None)), dtypes=ALL, samples=_scan_samples("cumsum", "axis", None),
-    method="cumsum", doc="Cumulative sum along ``axis`` (None: of the flattened input); bool gives int64."))
+    method="cumsum", vjp=_cumsum_vjp,
+    doc="Cumulative sum along ``axis`` (None: of the flattened input); bool gives int64."))
 
 _CUMPROD = register_op(OpDef(
     name="cumprod", group="reduction", inputs=("input",), infer=_scan_infer("cumprod"),
     reference=_scan_reference(np.cumprod), attrs=(("axis", None), ("dtype", None)), dtypes=NUMERIC,
-    samples=_scan_samples("cumprod", "dim", (0.5, 1.5)), method="cumprod",
+    samples=_scan_samples("cumprod", "dim", (0.5, 1.5)), method="cumprod", vjp=_cumprod_vjp,
     doc="Cumulative product along ``dim``."))
 
 

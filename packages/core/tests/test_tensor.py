@@ -97,3 +97,19 @@ def test_mindspore_common_spellings() -> None:
     from mycelia.common import dtype as mstype
 
     assert mstype.float32 is ms.float32 and ms.common.Tensor is ms.Tensor
+
+
+def test_copy_deepcopy_and_pickle_share_the_backend() -> None:
+    import copy
+    import pickle
+
+    x = ms.Tensor([1.0, 2.0])
+    for clone in (copy.copy(x), copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
+        assert clone._backend is x._backend and clone.tolist() == [1.0, 2.0]
+        assert not np.shares_memory(clone.asnumpy(), x.asnumpy())
+        assert (clone + x).tolist() == [2.0, 4.0]
+    weight = ms.Parameter(ms.Tensor([1.0]), name="w", requires_grad=False)
+    twin = copy.deepcopy(weight)
+    assert isinstance(twin, ms.Parameter) and twin.name == "w" and not twin.requires_grad
+    restored = pickle.loads(pickle.dumps(weight))
+    assert isinstance(restored, ms.Parameter) and restored.name == "w" and restored.tolist() == [1.0]

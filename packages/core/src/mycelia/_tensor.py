@@ -196,6 +196,25 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    def __copy__(self) -> Tensor:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        # The backend is a process-wide singleton: copy the values, share the backend.
+        clone = type(self).__new__(type(self))
+        clone._data = self._backend.from_numpy(np.array(self.asnumpy()))
+        clone._dtype = self._dtype
+        clone._backend = self._backend
+        clone._autograd = None
+        for name in ("name", "requires_grad"):  # Parameter's extra slots
+            if hasattr(self, name):
+                setattr(clone, name, getattr(self, name))
+        memo[id(self)] = clone
+        return clone
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_tensor, (np.array(self.asnumpy()),))
+
     def copy(self) -> Tensor:
         return Tensor._make(self._backend.from_numpy(np.array(self.asnumpy())), self._dtype, self._backend)
 
@@ -231,9 +250,17 @@ class Parameter(Tensor):
         self.name = name or "Parameter"
         self.requires_grad = bool(requires_grad)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Parameter, (np.array(self.asnumpy()), self.name, self.requires_grad))
+
     def __repr__(self) -> str:
         return f"Parameter (name={self.name}, shape={list(self.shape)}, dtype={self._dtype}, " \
                f"requires_grad={self.requires_grad})"
+
+
+def _rebuild_tensor(array: np.ndarray) -> Tensor:
+    """Unpickling: values come back on the current backend."""
+    return tensor_from_host(array)
 
 
 def tensor_from_host(array: np.ndarray, backend: Backend | None = None) -> Tensor:

@@ -70,6 +70,8 @@ def check_gradients(op: OpDef) -> int:
     """Compare autograd with finite differences on every float64 sample; returns inputs checked."""
     checked = 0
     for sample in op.samples(dt.float64):  # type: ignore[misc]
+        if sample.note.startswith("special values"):
+            continue  # nan, infinities, kinks: finite differences are undefined there
         slots = _float_slots(sample.args)
         if not slots:
             continue

@@ -4,6 +4,7 @@ nan_to_num. Part of the elementwise family (re-exported by ``_elementwise``)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,7 +14,8 @@ from mycelia import dtype as dt
 from mycelia._errors import OpError
 from mycelia._tensor import Tensor
 from mycelia._types import TensorType
-from mycelia.ops import _dispatch
+from mycelia.ops import _dispatch, _elementwise
+from mycelia.ops._comparison import equal, greater, greater_equal, less, less_equal, logical_and, logical_or, where
 from mycelia.ops._define import ALL, FLOATS, NUMERIC, UNARY_SHAPES, random_array
 from mycelia.ops._elementwise_factory import (
     TERNARY_SHAPES,
@@ -23,8 +25,10 @@ from mycelia.ops._elementwise_factory import (
     elementwise_unary,
     fast_binary,
     fast_unary,
+    no_gradient,
     result_dtype,
     uniform,
+    wants_gradient,
     with_specials,
 )
 from mycelia.ops._registry import OpDef, Sample, register_op
@@ -57,12 +61,25 @@ def _div_reference(input: Any, other: Any, rounding_mode: str | None = None) -> 
     return quotient
 
 
+def _div_vjp(ctx: Any, g: Any) -> tuple[Any, Any]:
+    """True division: d(x/y) = dx / y - (x/y) dy / y. Rounded quotients are piecewise constant: zero."""
+    if ctx.attrs.get("rounding_mode") is not None:
+        return None, None
+    x, y = ctx.inputs
+    want_y = wants_gradient(y)
+    if not (wants_gradient(x) or want_y):
+        return None, None
+    gx = g / y
+    return gx, (-(gx * ctx.output) if want_y else None)
+
+
 _DIV = elementwise_binary(
     "div", _div_reference, dtypes=NUMERIC, result=_div_result, other_values=_DIVISOR,
     attrs=(("rounding_mode", None),), check=_check_rounding,
     attr_samples=({"rounding_mode": "trunc"}, {"rounding_mode": "floor"}),
     doc="``input / other``. rounding_mode None: true division (integers give float32); 'trunc': "
-        "rounded toward zero; 'floor': rounded toward -inf (both keep the input dtype).")
+        "rounded toward zero; 'floor': rounded toward -inf (both keep the input dtype); their gradient is 0.",
+    vjp=_div_vjp)
 _div_fast = fast_binary(_DIV)
 
 
@@ -87,22 +104,57 @@ def _floor_divide_reference(input: Any, other: Any) -> Any:
     return np.floor(np.true_divide(input, other))
 
 
+def _remainder_vjp(rounding_mode: str) -> Any:
+    """``x - round(x / y) * y``: 1 for ``input``, ``-round(x / y)`` for ``other`` (trunc: fmod, floor: %)."""
+
+    def vjp(ctx: Any, g: Any) -> tuple[Any, Any]:
+        x, y = ctx.inputs
+        gy = -(g * div(x, y, rounding_mode=rounding_mode)) if wants_gradient(y) else None
+        return (g if wants_gradient(x) else None), gy
+
+    return vjp
+
+
 floor_divide = fast_binary(elementwise_binary(
     "floor_divide", _floor_divide_reference, dtypes=NUMERIC, other_values=_DIVISOR,
-    doc="``floor(input / other)`` in the input dtype (Python's ``//`` for integers)."))
+    doc="``floor(input / other)`` in the input dtype (Python's ``//`` for integers); its gradient is 0.",
+    vjp=no_gradient))
 fmod = fast_binary(elementwise_binary(
     "fmod", np.fmod, dtypes=NUMERIC, other_values=_DIVISOR,
-    doc="Remainder of truncated division: the result has the sign of ``input``."))
+    doc="Remainder of truncated division: the result has the sign of ``input``.", vjp=_remainder_vjp("trunc")))
 remainder = fast_binary(elementwise_binary(
     "remainder", np.remainder, dtypes=NUMERIC, other_values=_DIVISOR,
-    doc="Remainder of floor division (Python's ``%``): the result has the sign of ``other``."))
+    doc="Remainder of floor division (Python's ``%``): the result has the sign of ``other``.",
+    vjp=_remainder_vjp("floor")))
 
 
 # -- pow ----------------------------------------------------------------------------------------
+def _pow_vjp(ctx: Any, g: Any) -> tuple[Any, Any]:
+    """d(x^e) = e x^(e-1) dx + x^e log(x) de. The exponent's gradient is defined where x > 0 (0
+    elsewhere); an exponent of 0 gives the base a zero gradient (also at x = 0)."""
+    x, e = ctx.inputs
+    gx = ge = None
+    if wants_gradient(x):
+        if isinstance(e, Tensor):
+            # where e == 0 the power is x^1 (times e = 0), so x = 0 gives 0 rather than 0 * inf
+            gx = g * (e * pow(x, where(equal(e, 0), 1.0, _elementwise.sub(e, 1.0))))
+        elif e != 0:
+            gx = g * (pow(x, e - 1) * e)
+    if wants_gradient(e):
+        out = ctx.output
+        if isinstance(x, Tensor):
+            positive = greater(x, 0)
+            ge = where(positive, g * out * _elementwise.log(where(positive, x, 1.0)), 0.0)
+        elif x > 0:
+            ge = g * out * math.log(x)
+    return gx, ge
+
+
 _POW = elementwise_binary(
     "pow", np.power, dtypes=NUMERIC, values=uniform(0.2, 2.5, -5, 6), other_values=uniform(-2.0, 2.0, 0, 4),
-    inputs=("input", "exponent"),
-    doc="``input ** exponent`` with broadcasting (an integer base needs non-negative integer exponents).")
+    inputs=("input", "exponent"), vjp=_pow_vjp,
+    doc="``input ** exponent`` with broadcasting (an integer base needs non-negative integer exponents). "
+        "The exponent's gradient ``x ** e * log(x)`` is taken where the base is positive, 0 elsewhere.")
 _pow_fast = fast_binary(_POW)
 
 
@@ -122,8 +174,8 @@ def _check_decimals(decimals: int = 0) -> None:
 _ROUND = elementwise_unary(
     "round", lambda x, decimals=0: np.round(x, decimals), dtypes=NUMERIC, values=uniform(-5.0, 5.0),
     specials=(0.5, 1.5, 2.5, -0.5, -2.5, np.nan, np.inf), attrs=(("decimals", 0),), check=_check_decimals,
-    attr_samples=({"decimals": 1}, {"decimals": -1}),
-    doc="Round to ``decimals`` places, halves to even (``round(2.5) == 2``).")
+    attr_samples=({"decimals": 1}, {"decimals": -1}), vjp=no_gradient,
+    doc="Round to ``decimals`` places, halves to even (``round(2.5) == 2``); its gradient is 0.")
 _round_fast = fast_unary(_ROUND)
 
 
@@ -139,11 +191,13 @@ round.__doc__ = _ROUND.doc
 # -- classification -------------------------------------------------------------------------------
 _CLASSIFY = with_specials(None, (np.nan, np.inf, -np.inf, 0.0, 1.0))
 isnan = fast_unary(elementwise_unary("isnan", np.isnan, dtypes=ALL, result="bool", values=_CLASSIFY,
-                                     doc="True where the element is NaN."))
+                                     doc="True where the element is NaN.", vjp=no_gradient, differentiable=False))
 isinf = fast_unary(elementwise_unary("isinf", np.isinf, dtypes=ALL, result="bool", values=_CLASSIFY,
-                                     doc="True where the element is +inf or -inf."))
+                                     doc="True where the element is +inf or -inf.", vjp=no_gradient,
+                                     differentiable=False))
 isfinite = fast_unary(elementwise_unary("isfinite", np.isfinite, dtypes=ALL, result="bool", values=_CLASSIFY,
-                                        doc="True where the element is neither inf nor NaN."))
+                                        doc="True where the element is neither inf nor NaN.", vjp=no_gradient,
+                                        differentiable=False))
 
 
 # -- nan_to_num ----------------------------------------------------------------------------------
@@ -172,7 +226,8 @@ def _nan_to_num_samples(dtype: dt.DType) -> Iterable[Sample]:
               for shape in ((3, 4), (), (0, 2))]
     cases.append(Sample((everything((4, 4), dtype, rng),), {"nan": -1.0, "posinf": 7.0, "neginf": -7.0}))
     if dtype is dt.float64:
-        cases.append(Sample((everything((4, 4), dtype, rng),), note="default bounds: float64 max"))
+        cases.append(Sample((everything((4, 4), dtype, rng),),
+                            note="special values: default bounds are float64's max (no finite differences)"))
     return cases
 
 
@@ -181,10 +236,15 @@ def _nan_to_num_infer(x: TensorType, **attrs: Any) -> TensorType:
     return x
 
 
+def _nan_to_num_vjp(ctx: Any, g: Any) -> tuple[Any]:
+    """Finite elements pass through; replaced ones are constants (gradient 0)."""
+    return (where(isfinite(ctx.inputs[0]), g, 0.0),)
+
+
 _NAN_TO_NUM = register_op(OpDef(
     name="nan_to_num", group="elementwise", inputs=("input",), infer=_nan_to_num_infer,
     reference=_nan_to_num_reference, attrs=(("nan", None), ("posinf", None), ("neginf", None)), dtypes=NUMERIC,
-    samples=_nan_to_num_samples, method="nan_to_num",
+    samples=_nan_to_num_samples, method="nan_to_num", vjp=_nan_to_num_vjp,
     doc="Replace NaN with ``nan`` (default 0), +inf with ``posinf`` and -inf with ``neginf`` (default: the "
         "largest / lowest finite value of the dtype). Integer tensors are returned unchanged."))
 _nan_to_num_fast = fast_unary(_NAN_TO_NUM)
@@ -224,9 +284,12 @@ def _clamp_reference(x: Any, min: Any = None, max: Any = None) -> Any:
 
 def _clamp_samples(dtype: dt.DType) -> Iterable[Sample]:
     rng = np.random.default_rng(11)
-    values = with_specials(uniform(-3.0, 3.0, -3, 4), (np.nan, np.inf, -np.inf))
+    values = uniform(-3.0, 3.0, -3, 4)
     cases = [Sample((values(a, dtype, rng), _bounds(b, dtype, rng, True), _bounds(c, dtype, rng, False)))
              for a, b, c in TERNARY_SHAPES]
+    specials = with_specials(values, (np.nan, np.inf, -np.inf))
+    cases.append(Sample((specials((3, 4), dtype, rng), _bounds((4,), dtype, rng, True),
+                         _bounds((3, 1), dtype, rng, False)), note="special values: nan and infinities"))
     scalar_low, scalar_high = (-1, 2) if dtype.is_integer else (-0.5, 1.5)
     if dtype is dt.uint8:
         scalar_low = 1
@@ -241,10 +304,34 @@ def _clamp_samples(dtype: dt.DType) -> Iterable[Sample]:
     return cases
 
 
+def _unbounded(bound: Any) -> bool:
+    """A Python infinity standing in for a missing bound: it never clamps."""
+    return isinstance(bound, float) and math.isinf(bound)
+
+
+def _clamp_vjp(ctx: Any, g: Any) -> tuple[Any, Any, Any]:
+    """``input`` gets the gradient where ``min <= input <= max``; ``min`` where it was picked
+    (``input < min`` and ``min < max``); ``max`` where it was picked (``input > max`` or ``max < min``)."""
+    x, low, high = ctx.inputs
+    gx = glow = ghigh = None
+    if wants_gradient(x):
+        mask = None if _unbounded(low) else greater_equal(x, low)
+        if not _unbounded(high):
+            below = less_equal(x, high)
+            mask = below if mask is None else logical_and(mask, below)
+        gx = g if mask is None else where(mask, g, 0.0)
+    if wants_gradient(low):
+        glow = where(logical_and(less(x, low), less(low, high)), g, 0.0)
+    if wants_gradient(high):
+        ghigh = where(logical_or(greater(x, high), less(high, low)), g, 0.0)
+    return gx, glow, ghigh
+
+
 def _declare_clamp(name: str) -> OpDef:
     return register_op(OpDef(
         name=name, group="elementwise", inputs=("input", "min", "max"), infer=_broadcast_infer(name),
         reference=_clamp_reference, dtypes=NUMERIC, promote=(0, 1, 2), samples=_clamp_samples, method=name,
+        vjp=_clamp_vjp,
         doc="Limit ``input`` to ``[min, max]`` (scalars or tensors, broadcast; either may be None, not both); "
             "where min > max the result is max. Tensor or float bounds promote the result dtype."))
 
@@ -300,9 +387,17 @@ def _lerp_samples(dtype: dt.DType) -> Iterable[Sample]:
     return cases
 
 
+def _lerp_vjp(ctx: Any, g: Any) -> tuple[Any, Any, Any]:
+    x, end, weight = ctx.inputs
+    return (g * (1.0 - weight) if wants_gradient(x) else None,
+            g * weight if wants_gradient(end) else None,
+            g * (end - x) if wants_gradient(weight) else None)
+
+
 _LERP = register_op(OpDef(
     name="lerp", group="elementwise", inputs=("input", "end", "weight"), infer=_broadcast_infer("lerp"),
     reference=_lerp_reference, dtypes=FLOATS, promote=(0, 1, 2), samples=_lerp_samples, method="lerp",
+    vjp=_lerp_vjp,
     doc="Linear interpolation ``input + weight * (end - input)`` (weight a float or a tensor), broadcast."))
 
 
@@ -331,10 +426,18 @@ def _addcmul_samples(dtype: dt.DType) -> Iterable[Sample]:
     return cases
 
 
+def _addcmul_vjp(ctx: Any, g: Any) -> tuple[Any, Any, Any, Any]:
+    x, t1, t2, value = ctx.inputs
+    return (g if wants_gradient(x) else None,
+            g * (t2 * value) if wants_gradient(t1) else None,
+            g * (t1 * value) if wants_gradient(t2) else None,
+            g * (t1 * t2) if wants_gradient(value) else None)
+
+
 _ADDCMUL = register_op(OpDef(
     name="addcmul", group="elementwise", inputs=("input", "tensor1", "tensor2", "value"),
     infer=_broadcast_infer("addcmul"), reference=_addcmul_reference, dtypes=NUMERIC, promote=(0, 1, 2, 3),
-    samples=_addcmul_samples, method="addcmul",
+    samples=_addcmul_samples, method="addcmul", vjp=_addcmul_vjp,
     doc="``input + value * tensor1 * tensor2`` (value a number or a tensor), broadcast."))
 
 

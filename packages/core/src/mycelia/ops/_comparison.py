@@ -3,6 +3,10 @@
 Comparisons and logical ops accept every dtype (operands are promoted to one dtype first) and
 return bool; bitwise ops take integers and bool. The Python operators ``== != < <= > >= & | ^ ~``
 map to these ops by name (``ops._methods``).
+
+None of them is differentiable (``differentiable=False``: bool or integer results, piecewise
+constant); their vjp gives no gradient, so a gradient taken through them is zero. ``where`` is
+differentiable in ``input`` and ``other``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from mycelia.ops._elementwise_factory import (
     fast_binary,
     fast_unary,
     few_values,
+    no_gradient,
+    wants_gradient,
     with_specials,
 )
 from mycelia.ops._registry import OpDef, Sample, register_op
@@ -43,7 +49,7 @@ _ORDERED = (np.nan, np.inf, -np.inf, 0.0, -0.0)
 
 def _compare(name: str, reference: Any, doc: str) -> Any:
     return fast_binary(elementwise_binary(name, reference, dtypes=ALL, result="bool", values=few_values,
-                                          specials=_ORDERED, doc=doc))
+                                          specials=_ORDERED, doc=doc, vjp=no_gradient, differentiable=False))
 
 
 equal = _compare("equal", np.equal, "``input == other`` elementwise (bool); NaN equals nothing.")
@@ -56,7 +62,8 @@ less_equal = _compare("less_equal", np.less_equal, "``input <= other`` elementwi
 
 def _logical(name: str, reference: Any, doc: str) -> Any:
     return fast_binary(elementwise_binary(name, reference, dtypes=ALL, result="bool", values=few_values,
-                                          specials=(np.nan, 0.0, -0.0), doc=doc))
+                                          specials=(np.nan, 0.0, -0.0), doc=doc, vjp=no_gradient,
+                                          differentiable=False))
 
 
 logical_and = _logical("logical_and", np.logical_and, "Elementwise AND of truth values (non-zero is true).")
@@ -64,16 +71,20 @@ logical_or = _logical("logical_or", np.logical_or, "Elementwise OR of truth valu
 logical_xor = _logical("logical_xor", np.logical_xor, "Elementwise XOR of truth values (non-zero is true).")
 logical_not = fast_unary(elementwise_unary(
     "logical_not", np.logical_not, dtypes=ALL, result="bool", values=few_values, specials=(np.nan, 0.0, -0.0),
-    doc="Elementwise NOT of truth values (non-zero is true)."))
+    doc="Elementwise NOT of truth values (non-zero is true).", vjp=no_gradient, differentiable=False))
 
 bitwise_and = fast_binary(elementwise_binary("bitwise_and", np.bitwise_and, dtypes=_BITS,
-                                             doc="``input & other`` for integer and bool tensors."))
+                                             doc="``input & other`` for integer and bool tensors.",
+                                             vjp=no_gradient, differentiable=False))
 bitwise_or = fast_binary(elementwise_binary("bitwise_or", np.bitwise_or, dtypes=_BITS,
-                                            doc="``input | other`` for integer and bool tensors."))
+                                            doc="``input | other`` for integer and bool tensors.",
+                                            vjp=no_gradient, differentiable=False))
 bitwise_xor = fast_binary(elementwise_binary("bitwise_xor", np.bitwise_xor, dtypes=_BITS,
-                                             doc="``input ^ other`` for integer and bool tensors."))
+                                             doc="``input ^ other`` for integer and bool tensors.",
+                                             vjp=no_gradient, differentiable=False))
 bitwise_not = fast_unary(elementwise_unary("bitwise_not", np.invert, dtypes=_BITS,
-                                           doc="``~input``: bitwise NOT (logical NOT for bool)."))
+                                           doc="``~input``: bitwise NOT (logical NOT for bool).",
+                                           vjp=no_gradient, differentiable=False))
 
 
 # -- isclose --------------------------------------------------------------------------------------
@@ -128,7 +139,7 @@ def _isclose_infer(x: TensorType, y: TensorType, **attrs: Any) -> TensorType:
 _ISCLOSE = register_op(OpDef(
     name="isclose", group="elementwise", inputs=("input", "other"), infer=_isclose_infer,
     reference=_isclose_reference, attrs=(("rtol", 1e-05), ("atol", 1e-08), ("equal_nan", False)), dtypes=ALL,
-    promote=(0, 1), samples=_isclose_samples, method="isclose",
+    promote=(0, 1), samples=_isclose_samples, method="isclose", vjp=no_gradient, differentiable=False,
     doc="``|input - other| <= atol + rtol * |other|`` elementwise (bool); equal infinities are close, NaN "
         "is close to NaN only with ``equal_nan``."))
 _isclose_fast = fast_binary(_ISCLOSE)
@@ -163,9 +174,15 @@ def _where_samples(dtype: dt.DType) -> Iterable[Sample]:
     return cases
 
 
+def _where_vjp(ctx: Any, g: Any) -> tuple[None, Any, Any]:
+    condition, x, y = ctx.inputs
+    return (None, where(condition, g, 0.0) if wants_gradient(x) else None,
+            where(condition, 0.0, g) if wants_gradient(y) else None)
+
+
 _WHERE = register_op(OpDef(
     name="where", group="elementwise", inputs=("condition", "input", "other"), infer=_where_infer,
-    reference=np.where, dtypes=ALL, promote=(1, 2), samples=_where_samples, method=None,
+    reference=np.where, dtypes=ALL, promote=(1, 2), samples=_where_samples, method=None, vjp=_where_vjp,
     doc="Elements of ``input`` where ``condition`` is true, else of ``other`` (all three broadcast; "
         "``input``/``other`` may be Python scalars)."))
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from mycelia import dtype as dt
 from mycelia._errors import OpError
+from mycelia._tensor import Tensor
 from mycelia._types import TensorType
 from mycelia.ops import _dispatch
 from mycelia.ops._define import BINARY_SHAPES, FLOATS, UNARY_SHAPES, random_array
@@ -33,8 +34,10 @@ __all__ = [
     "fast_binary",
     "fast_unary",
     "few_values",
+    "no_gradient",
     "result_dtype",
     "uniform",
+    "wants_gradient",
     "with_specials",
 ]
 
@@ -44,6 +47,18 @@ TERNARY_SHAPES: tuple[tuple[tuple[int, ...], ...], ...] = (
     ((2, 3), (2, 3), (2, 3)), ((4, 1), (3,), (4, 3)), ((), (2,), ()), ((0, 3), (3,), (1, 3)),
     ((2, 1, 2, 1, 2), (2, 1, 2), (1,)),
 )
+
+
+def wants_gradient(value: Any) -> bool:
+    """Whether a vjp must compute this input's gradient: a tracked float Tensor (Python scalars,
+    untracked tensors and integer/bool tensors get none, so their gradients are not computed)."""
+    return isinstance(value, Tensor) and value._autograd is not None and value._dtype.is_floating_point
+
+
+def no_gradient(ctx: Any, grad: Any) -> tuple[None, ...]:
+    """The vjp of an op whose gradient is zero everywhere it is defined (floor, sign, comparisons):
+    no input gets a contribution (grad fills untouched inputs with zeros)."""
+    return (None,) * len(ctx.inputs)
 
 
 def uniform(low: float, high: float, int_low: int | None = None, int_high: int | None = None) -> Values:
@@ -137,11 +152,12 @@ def elementwise_unary(name: str, reference: Callable[..., Any], *, dtypes: froze
                       result: str = "same", values: Values | None = None, specials: Sequence[float] = (),
                       attrs: tuple[tuple[str, Any], ...] = (), attr_samples: Iterable[dict[str, Any]] = (),
                       check: Callable[..., None] | None = None, method: str | None = None,
-                      doc: str = "") -> OpDef:
+                      doc: str = "", vjp: Callable[..., Any] | None = None, differentiable: bool = True) -> OpDef:
     """Register an elementwise unary op (``result``: ``"same"``, ``"float"`` or ``"bool"``).
 
     ``specials`` adds a sample where float inputs hold those values; ``attr_samples`` adds samples
-    run with those attributes; ``check(**attrs)`` validates attributes (raise OpError)."""
+    run with those attributes; ``check(**attrs)`` validates attributes (raise OpError); ``vjp`` is the
+    gradient rule (``differentiable=False``: the op has none by definition, e.g. a bool result)."""
     generate = _sample_values(values)
     variants = list(attr_samples)
 
@@ -163,7 +179,8 @@ def elementwise_unary(name: str, reference: Callable[..., Any], *, dtypes: froze
     return register_op(OpDef(
         name=name, group="elementwise", inputs=("input",), infer=infer,
         reference=as_float64(reference) if result == "float" else reference, attrs=attrs, dtypes=dtypes,
-        samples=samples, method=name if method is None else (method or None), doc=doc or f"Elementwise {name}."))
+        samples=samples, method=name if method is None else (method or None), doc=doc or f"Elementwise {name}.",
+        vjp=vjp, differentiable=differentiable))
 
 
 def elementwise_binary(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.DType],
@@ -172,7 +189,7 @@ def elementwise_binary(name: str, reference: Callable[..., Any], *, dtypes: froz
                        specials: Sequence[float] = (), attrs: tuple[tuple[str, Any], ...] = (),
                        attr_samples: Iterable[dict[str, Any]] = (), check: Callable[..., None] | None = None,
                        inputs: tuple[str, str] = ("input", "other"), method: str | None = None,
-                       doc: str = "") -> OpDef:
+                       doc: str = "", vjp: Callable[..., Any] | None = None, differentiable: bool = True) -> OpDef:
     """Register an elementwise binary op with broadcasting and Python scalars on either side.
 
     ``result`` may be a function ``(input dtype, **attrs) -> result dtype``; its reference then sees
@@ -211,7 +228,7 @@ def elementwise_binary(name: str, reference: Callable[..., Any], *, dtypes: froz
         name=name, group="elementwise", inputs=inputs, infer=infer,
         reference=as_float64(reference) if result == "float" or callable(result) else reference, attrs=attrs,
         dtypes=dtypes, promote=(0, 1), samples=samples, method=name if method is None else (method or None),
-        doc=doc or f"Elementwise {name} with broadcasting."))
+        doc=doc or f"Elementwise {name} with broadcasting.", vjp=vjp, differentiable=differentiable))
 
 
 def fast_unary(op: OpDef) -> Callable[[Any], Any]:

@@ -126,3 +126,21 @@ def test_results_are_detached_and_tape_is_freed() -> None:
     ms.grad(f)(x)
     gc.collect()
     assert intermediate[0]() is None  # the tape kept nothing alive after backward
+
+
+def test_tensor_kept_from_an_earlier_gradient_is_a_constant_later() -> None:
+    kept: list[Any] = []
+
+    def first(a: Any) -> Any:
+        middle = a * 3
+        kept.append(middle)
+        return ops.sum(middle)
+
+    ms.grad(first)(_t([1.0, 2.0]))
+    g = ms.grad(lambda w: ops.sum(kept[0] * w))(_t([1.0, 1.0]))
+    np.testing.assert_allclose(g.asnumpy(), [3.0, 6.0])
+
+
+def test_non_differentiable_op_on_the_path_gives_no_gradient() -> None:
+    g = ms.grad(lambda a: ops.sum(a * 2) + ops.sum(ops.argmax(a, 0).astype(ms.float64)))(_t([1.0, 3.0]))
+    np.testing.assert_allclose(g.asnumpy(), [2.0, 2.0])

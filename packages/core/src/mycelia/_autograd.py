@@ -69,7 +69,12 @@ def is_recording() -> bool:
 
 
 def tracked(value: Any) -> bool:
-    return isinstance(value, Tensor) and value._autograd is not None
+    """Part of the gradient being taken: a leaf, or made by a node whose backward has not run.
+    (A tensor kept from an earlier gradient call still points at a spent node; it is a constant.)"""
+    if not isinstance(value, Tensor) or value._autograd is None:
+        return False
+    meta = value._autograd
+    return not isinstance(meta, tuple) or meta[0].inputs is not None
 
 
 def record(op: Any, inputs: tuple[Any, ...], attrs: dict[str, Any], outputs: tuple[Tensor, ...]) -> None:
@@ -103,7 +108,9 @@ def no_grad() -> Iterator[None]:
 
 def _creator(tensor: Tensor) -> Node | None:
     meta = tensor._autograd
-    return meta[0] if isinstance(meta, tuple) else None
+    if isinstance(meta, tuple) and meta[0].inputs is not None:
+        return meta[0]  # type: ignore[no-any-return]
+    return None
 
 
 def _topological(output_nodes: list[Node], targets: set[int]) -> list[Node]:
@@ -159,13 +166,15 @@ def backward(outputs: Sequence[Tensor], output_grads: Sequence[Tensor],
             if all(grad is None for grad in output_grads_of_node):
                 continue
             if node.op.vjp is None:
+                if not node.op.differentiable:
+                    continue  # e.g. argmax: no gradient flows through it
                 raise NotImplementedError(f"{node.op.name}: no gradient rule (vjp) is defined for this op")
             context = VjpContext(node.inputs, tuple(node_outputs), node.attrs)  # type: ignore[arg-type]
             upstream: Any = output_grads_of_node[0] if len(node_outputs) == 1 else tuple(output_grads_of_node)
             input_grads = node.op.vjp(context, upstream)
             flat_inputs = list(_flatten(node.inputs))
             for value, grad in zip(flat_inputs, _flatten(input_grads)):
-                if grad is None or not isinstance(value, Tensor) or value._autograd is None:
+                if grad is None or not tracked(value):
                     continue
                 conformed = conform_gradient(grad, value)
                 if conformed is not None:

@@ -135,11 +135,26 @@ def setitem(x: np.ndarray, value: np.ndarray, *arrays: np.ndarray, index: tuple[
     return out
 
 
+def getitem_backward(grad: np.ndarray, *arrays: np.ndarray, index: tuple[Any, ...], shape: tuple[int, ...]
+                     ) -> np.ndarray:
+    """Zeros of ``shape`` with ``grad`` added at ``[index]``; repeated integer indices accumulate."""
+    narrow = grad.dtype == np.float16 or grad.dtype.name == "bfloat16"
+    work = np.float32 if narrow else grad.dtype  # accumulate float16/bfloat16 in float32
+    out = np.zeros(shape, dtype=work)
+    key = _decode(index, arrays)
+    if any(a.dtype.kind in "iu" for a in arrays):
+        np.add.at(out, key, grad)  # unbuffered: every repeat of an index adds
+    else:
+        out[key] = grad  # basic indices and bool masks address each position at most once
+    return out if out.dtype == grad.dtype else out.astype(grad.dtype)
+
+
 KERNELS: dict[str, Kernel] = {
     "argsort": argsort,
     "gather": gather,
     "gather_elements": gather_elements,
     "getitem": getitem,
+    "getitem_backward": getitem_backward,
     "index_select": index_select,
     "masked_fill": masked_fill,
     "masked_select": masked_select,

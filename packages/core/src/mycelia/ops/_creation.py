@@ -1,7 +1,8 @@
 """Creation ops: zeros, ones, full, *_like, arange, linspace, eye (MindSpore 2.x signatures and dtypes).
 
 Ops without a tensor input run on the current backend (``set_context(device_target=...)``); the
-``*_like`` ops run where their input lives.
+``*_like`` ops run where their input lives. None is differentiable: the ``*_like`` results do not depend
+on their input's values, so no gradient flows back through them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from mycelia._types import TensorType
 from mycelia.ops import _dispatch
 from mycelia.ops._define import ALL, FLOATS, NUMERIC, random_array
 from mycelia.ops._registry import OpDef, Sample, register_op
-from mycelia.ops._shape_helpers import OpTypeError, as_int, as_int_tuple, as_scalar, describe
+from mycelia.ops._shape_helpers import OpTypeError, as_int, as_int_tuple, as_scalar, describe, no_gradient
 
 __all__ = ["arange", "eye", "full", "full_like", "linspace", "ones", "ones_like", "zeros", "zeros_like"]
 
@@ -90,15 +91,15 @@ def _full_samples(dtype: dt.DType) -> list[Sample]:
 
 
 _ZEROS = register_op(OpDef(
-    name="zeros", group="creation", inputs=(), infer=_fill_infer, reference=_zeros_reference,
+    name="zeros", group="creation", differentiable=False, inputs=(), infer=_fill_infer, reference=_zeros_reference,
     attrs=(("size", ()), ("dtype", dt.float32)), dtypes=ALL, samples=_fill_samples,
     doc="``zeros(size, dtype=None)``: a tensor of zeros (float32 by default)."))
 _ONES = register_op(OpDef(
-    name="ones", group="creation", inputs=(), infer=_fill_infer, reference=_ones_reference,
+    name="ones", group="creation", differentiable=False, inputs=(), infer=_fill_infer, reference=_ones_reference,
     attrs=(("size", ()), ("dtype", dt.float32)), dtypes=ALL, samples=_ones_samples,
     doc="``ones(shape, dtype=None)``: a tensor of ones (float32 by default)."))
 _FULL = register_op(OpDef(
-    name="full", group="creation", inputs=(), infer=_fill_infer, reference=_full_reference,
+    name="full", group="creation", differentiable=False, inputs=(), infer=_fill_infer, reference=_full_reference,
     attrs=(("size", ()), ("fill_value", 0), ("dtype", None)), dtypes=ALL, samples=_full_samples,
     doc="``full(size, fill_value, *, dtype=None)``: a tensor filled with fill_value; without dtype a bool "
         "gives bool, an int int64 and a float float32."))
@@ -152,15 +153,18 @@ def _full_like_samples(dtype: dt.DType) -> list[Sample]:
 
 
 _ZEROS_LIKE = register_op(OpDef(
-    name="zeros_like", group="creation", inputs=("input",), infer=_like_infer, reference=_zeros_like_reference,
+    name="zeros_like", group="creation", differentiable=False, vjp=no_gradient,
+    inputs=("input",), infer=_like_infer, reference=_zeros_like_reference,
     attrs=(("dtype", None),), dtypes=ALL, samples=_like_samples,
     doc="``zeros_like(input, *, dtype=None)``: zeros with input's shape (and dtype unless given)."))
 _ONES_LIKE = register_op(OpDef(
-    name="ones_like", group="creation", inputs=("input",), infer=_like_infer, reference=_ones_like_reference,
+    name="ones_like", group="creation", differentiable=False, vjp=no_gradient,
+    inputs=("input",), infer=_like_infer, reference=_ones_like_reference,
     attrs=(("dtype", None),), dtypes=ALL, samples=_like_samples,
     doc="``ones_like(input, *, dtype=None)``: ones with input's shape (and dtype unless given)."))
 _FULL_LIKE = register_op(OpDef(
-    name="full_like", group="creation", inputs=("input",), infer=_like_infer, reference=_full_like_reference,
+    name="full_like", group="creation", differentiable=False, vjp=no_gradient,
+    inputs=("input",), infer=_like_infer, reference=_full_like_reference,
     attrs=(("fill_value", 0), ("dtype", None)), dtypes=ALL, samples=_full_like_samples,
     doc="``full_like(input, fill_value, *, dtype=None)``: fill_value with input's shape (and dtype unless given)."))
 
@@ -205,7 +209,7 @@ def _arange_samples(dtype: dt.DType) -> list[Sample]:
 
 
 _ARANGE = register_op(OpDef(
-    name="arange", group="creation", inputs=(), infer=_arange_infer, reference=_arange_reference,
+    name="arange", group="creation", differentiable=False, inputs=(), infer=_arange_infer, reference=_arange_reference,
     attrs=(("start", 0), ("end", None), ("step", 1), ("dtype", None)), dtypes=NUMERIC, samples=_arange_samples,
     doc="``arange(start=0, end=None, step=1, *, dtype=None)``: start, start+step, ... up to (excluding) end; "
         "int64 when all bounds are ints, float32 when any is a float."))
@@ -245,7 +249,8 @@ def _linspace_samples(dtype: dt.DType) -> list[Sample]:
 
 
 _LINSPACE = register_op(OpDef(
-    name="linspace", group="creation", inputs=(), infer=_linspace_infer, reference=_linspace_reference,
+    name="linspace", group="creation", differentiable=False, inputs=(), infer=_linspace_infer,
+    reference=_linspace_reference,
     attrs=(("start", 0.0), ("end", 1.0), ("steps", 1), ("dtype", dt.float32)), dtypes=FLOATS,
     samples=_linspace_samples,
     doc="``linspace(start, end, steps)``: steps evenly spaced values from start to end inclusive; start's dtype "
@@ -275,7 +280,7 @@ def _eye_samples(dtype: dt.DType) -> list[Sample]:
 
 
 _EYE = register_op(OpDef(
-    name="eye", group="creation", inputs=(), infer=_eye_infer, reference=_eye_reference,
+    name="eye", group="creation", differentiable=False, inputs=(), infer=_eye_infer, reference=_eye_reference,
     attrs=(("n", 1), ("m", None), ("dtype", dt.float32)), dtypes=ALL, samples=_eye_samples,
     doc="``eye(n, m=None, dtype=None)``: an n x m (n x n) matrix with ones on the diagonal, float32 by default."))
 

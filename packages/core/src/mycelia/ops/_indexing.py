@@ -18,19 +18,23 @@ from mycelia._types import Dim, Symbol, TensorType
 from mycelia.ops import _dispatch
 from mycelia.ops._define import ALL, INTEGERS, NUMERIC, random_array
 from mycelia.ops._indexing_sort import argsort, sort, topk, unique
-from mycelia.ops._indexing_tensor import getitem, setitem
+from mycelia.ops._indexing_tensor import along_axis_backward, getitem, getitem_backward, scatter_add_index, setitem
 from mycelia.ops._registry import OpDef, Sample, register_op
 from mycelia.ops._shape_helpers import (
     OpTypeError,
     as_int,
     as_scalar,
     check_index_range,
+    index_tensor,
+    no_gradient,
     normalize_axis,
+    ops,
     require_tensor,
     scalar_tensor,
     shape_text,
+    zeros_tensor,
 )
-from mycelia.ops._shape_ops import cast
+from mycelia.ops._shape_ops import cast, pad_back
 from mycelia.ops._shapes import broadcast_shapes
 
 __all__ = [
@@ -38,6 +42,7 @@ __all__ = [
     "gather",
     "gather_elements",
     "getitem",
+    "getitem_backward",
     "index_select",
     "masked_fill",
     "masked_select",
@@ -104,9 +109,33 @@ def _gather_samples(dtype: dt.DType) -> list[Sample]:
     return samples
 
 
+def _take_backward(grad: Any, indices: Any, axis: int, shape: tuple[int, ...]) -> Any:
+    """The gradient of ``take(x, indices, axis)`` (x[:, ..., indices]): grad added back, repeats accumulating."""
+    return scatter_add_index(grad, (indices,), (("slice", None, None, None),) * axis + (("tensor", 1),), shape)
+
+
+def _gather_vjp(ctx: Any, grad: Any) -> tuple[Any, None]:
+    """gather is x[:, ..., indices] (batch dims: x[b0, .., m.., indices] with aranges): its gradient adds
+    grad back at those positions (repeats accumulate)."""
+    params, indices = ctx.inputs
+    axis, batch = ctx.attrs["axis"], ctx.attrs["batch_dims"]
+    if batch == 0:
+        return _take_backward(grad, indices, axis, tuple(params.shape)), None
+    rank = axis + indices.ndim - batch  # every dim up to axis indexed by a broadcast arange
+    aranges = []
+    for d in range(axis):
+        view = [1] * rank
+        view[d] = params.shape[d]
+        aranges.append(index_tensor(np.arange(params.shape[d]).reshape(view), grad))
+    shaped = indices.reshape((*indices.shape[:batch], *(1,) * (axis - batch), *indices.shape[batch:]))
+    index = tuple(("tensor", k + 1) for k in range(axis + 1))
+    return scatter_add_index(grad, (*aranges, shaped), index, tuple(params.shape)), None
+
+
 _GATHER = register_op(OpDef(
     name="gather", group="indexing", inputs=("input_params", "input_indices"), infer=_gather_infer,
     reference=_gather_reference, attrs=(("axis", 0), ("batch_dims", 0)), dtypes=ALL, samples=_gather_samples,
+    vjp=_gather_vjp,
     method="gather", doc="``gather(input_params, input_indices, axis, batch_dims=0)``: slices of input_params "
                          "along ``axis`` picked by input_indices (the first batch_dims dims are batch dims)."))
 
@@ -155,6 +184,8 @@ def _gather_elements_samples(dtype: dt.DType) -> list[Sample]:
 _GATHER_ELEMENTS = register_op(OpDef(
     name="gather_elements", group="indexing", inputs=("input", "index"), infer=_gather_elements_infer,
     reference=_gather_elements_reference, attrs=(("dim", 0),), dtypes=ALL, samples=_gather_elements_samples,
+    vjp=lambda ctx, grad: (along_axis_backward(grad, ctx.inputs[1], ctx.attrs["dim"], tuple(ctx.inputs[0].shape)),
+                           None),
     method="gather_elements",
     doc="``gather_elements(input, dim, index)``: out[i][j] = input[index[i][j]][j] for dim 0 (and so on)."))
 
@@ -190,6 +221,7 @@ def _index_select_samples(dtype: dt.DType) -> list[Sample]:
 _INDEX_SELECT = register_op(OpDef(
     name="index_select", group="indexing", inputs=("input", "index"), infer=_index_select_infer,
     reference=_index_select_reference, attrs=(("axis", 0),), dtypes=ALL, samples=_index_select_samples,
+    vjp=lambda ctx, grad: (_take_backward(grad, ctx.inputs[1], ctx.attrs["axis"], tuple(ctx.inputs[0].shape)), None),
     method="index_select", doc="``index_select(input, axis, index)``: the entries of ``axis`` listed in the 1-d "
                                "integer tensor ``index``."))
 
@@ -244,9 +276,24 @@ def _scatter_samples(dtype: dt.DType) -> list[Sample]:
             for i, (shape, index_shape, src_shape, axis) in enumerate(cases)]
 
 
+def _scatter_vjp(ctx: Any, grad: Any) -> tuple[Any, None, Any]:
+    """Input: grad except where src was written. src: the grad at the positions it was written to
+    (zeros for src entries beyond the index's shape, which scatter ignores)."""
+    x, index, src = ctx.inputs
+    axis = ctx.attrs["axis"]
+    to_input = to_src = None
+    if x._autograd is not None:
+        to_input = _dispatch.apply(_SCATTER, (grad, index, zeros_tensor(src.shape, grad.dtype, grad)), {"axis": axis})
+    if src._autograd is not None:
+        taken = _dispatch.apply(_GATHER_ELEMENTS, (grad, index), {"dim": axis})
+        to_src = pad_back(taken, tuple(src.shape), (0,) * src.ndim)
+    return to_input, None, to_src
+
+
 _SCATTER = register_op(OpDef(
     name="scatter", group="indexing", inputs=("input", "index", "src"), infer=_scatter_infer,
     reference=_scatter_reference, attrs=(("axis", 0),), dtypes=ALL, samples=_scatter_samples, method="scatter",
+    vjp=_scatter_vjp,
     doc="``scatter(input, axis, index, src)``: a copy of input with out[index[i][j]][j] = src[i][j] for axis 0 "
         "(and so on); repeated indices leave one of the values."))
 
@@ -288,6 +335,7 @@ def _scatter_add_samples(dtype: dt.DType) -> list[Sample]:
 _SCATTER_ADD = register_op(OpDef(
     name="scatter_add", group="indexing", inputs=("input_x", "indices", "updates"), infer=_scatter_add_infer,
     reference=_scatter_add_reference, dtypes=NUMERIC, samples=_scatter_add_samples, method="scatter_add",
+    vjp=lambda ctx, grad: (grad, None, gather(grad, ctx.inputs[1], 0)),
     doc="``scatter_add(input_x, indices, updates)``: input_x[indices[i]] += updates[i] along the first dim, "
         "repeats accumulating. A Parameter input is updated in place and returned, as in MindSpore."))
 
@@ -300,7 +348,11 @@ def scatter_add(input_x: Any, indices: Any, updates: Any) -> Any:
         check_index_range("scatter_add", positions, x.shape[0], 0)
     result = _dispatch.apply(_SCATTER_ADD, (x, positions, _same_dtype(values, x._dtype)), {})
     if isinstance(x, Parameter):
-        x._data = result._data  # MindSpore updates a Parameter in place; the old buffer is never written
+        # MindSpore updates a Parameter in place (the old buffer is never written). The Parameter keeps its
+        # place on the tape: a gradient with respect to it passes through unchanged (scatter_add's own rule
+        # for input_x), and none reaches ``updates`` through it: a Parameter outlives the gradient call, so
+        # it must not carry this call's tape.
+        x._data = result._data
         return x
     return result
 
@@ -337,9 +389,16 @@ def _masked_fill_samples(dtype: dt.DType) -> list[Sample]:
             for i, (shape, mask_shape) in enumerate(cases)]
 
 
+def _masked_fill_vjp(ctx: Any, grad: Any) -> tuple[Any, None, Any]:
+    mask = ctx.inputs[1]
+    kept = _dispatch.apply(_MASKED_FILL, (grad, mask, scalar_tensor(0, grad.dtype, grad)), {})
+    return kept, None, ops().sum(grad - kept)  # the value receives the gradient of every filled position
+
+
 _MASKED_FILL = register_op(OpDef(
     name="masked_fill", group="indexing", inputs=("input_x", "mask", "value"), infer=_masked_fill_infer,
     reference=_masked_fill_reference, dtypes=ALL, samples=_masked_fill_samples, method="masked_fill",
+    vjp=_masked_fill_vjp,
     doc="``masked_fill(input_x, mask, value)``: input_x with ``value`` where the bool ``mask`` is True "
         "(shapes broadcast)."))
 
@@ -372,9 +431,18 @@ def _masked_select_samples(dtype: dt.DType) -> list[Sample]:
             for i, (shape, mask_shape) in enumerate(cases)]
 
 
+def _masked_select_vjp(ctx: Any, grad: Any) -> tuple[Any, None]:
+    x, mask = ctx.inputs
+    shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(mask.shape)))
+    if tuple(mask.shape) != shape:
+        mask = ops().broadcast_to(mask, shape)
+    return scatter_add_index(grad, (mask,), (("tensor", 1),), shape), None  # the engine sums to x's shape
+
+
 _MASKED_SELECT = register_op(OpDef(
     name="masked_select", group="indexing", inputs=("input", "mask"), infer=_masked_select_infer,
     reference=_masked_select_reference, dtypes=ALL, samples=_masked_select_samples, method="masked_select",
+    vjp=_masked_select_vjp,
     doc="``masked_select(input, mask)``: a 1-d tensor of the elements where the bool ``mask`` is True."))
 
 
@@ -422,7 +490,7 @@ def _one_hot_call(t: Any, *, depth: int, on_value: Any, off_value: Any, axis: in
 _ONE_HOT = register_op(OpDef(
     name="one_hot", group="indexing", inputs=("indices",), infer=_one_hot_infer, reference=_one_hot_reference,
     attrs=(("depth", 0), ("on_value", 1), ("off_value", 0), ("axis", -1), ("dtype", dt.int64)), dtypes=INTEGERS,
-    samples=_one_hot_samples,
+    samples=_one_hot_samples, differentiable=False, vjp=no_gradient,
     doc="``one_hot(indices, depth, on_value=1, off_value=0, axis=-1)``: a new axis of size depth holding "
         "on_value at each index (indices outside [0, depth) give all off_value). Python ints give int64, "
         "floats float32, Tensors their dtype."))
@@ -466,7 +534,7 @@ def _nonzero_samples(dtype: dt.DType) -> list[Sample]:
 
 _NONZERO = register_op(OpDef(
     name="nonzero", group="indexing", inputs=("input",), infer=_nonzero_infer, reference=_nonzero_reference,
-    attrs=(("as_tuple", False),), dtypes=ALL, samples=_nonzero_samples, method="nonzero",
+    attrs=(("as_tuple", False),), dtypes=ALL, samples=_nonzero_samples, method="nonzero", differentiable=False,
     doc="``nonzero(input, *, as_tuple=False)``: int64 positions of the non-zero elements, one row each "
         "(or one 1-d tensor per dim with as_tuple=True)."))
 

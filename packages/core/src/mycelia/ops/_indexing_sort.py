@@ -16,7 +16,7 @@ from mycelia._types import Symbol, TensorType
 from mycelia.ops import _dispatch
 from mycelia.ops._define import ALL, random_array
 from mycelia.ops._registry import OpDef, Sample, register_op
-from mycelia.ops._shape_helpers import as_int, normalize_axis, require_tensor
+from mycelia.ops._shape_helpers import as_int, no_gradient, normalize_axis, require_tensor
 
 __all__ = ["argsort", "sort", "topk", "unique"]
 
@@ -35,6 +35,26 @@ def _stable_order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 
 # -- sort / argsort --------------------------------------------------------------------------------
+def _ordered_vjp(axis_attr: str) -> Any:
+    """sort/topk: the values are x taken along the axis at the sorting indices, so their gradient goes
+    back to those positions (the indices output has none)."""
+    def vjp(ctx: Any, grad: Any) -> tuple[Any]:
+        values_grad = grad[0] if isinstance(grad, tuple) else grad
+        x = ctx.inputs[0]
+        if values_grad is None:
+            return (None,)
+        if x.ndim == 0:
+            return (values_grad,)
+        from mycelia.ops._indexing_tensor import along_axis_backward
+
+        indices = ctx.outputs[1]
+        if indices is None:  # nobody kept the indices output: the same (stable) order again
+            indices = _dispatch.apply(_SORT if axis_attr == "axis" else _TOPK, (x,), ctx.attrs)[1]
+        return (along_axis_backward(values_grad, indices, ctx.attrs[axis_attr] % x.ndim, tuple(x.shape)),)
+
+    return vjp
+
+
 def _sort_infer(x: TensorType, *, axis: int, descending: bool) -> tuple[TensorType, TensorType]:
     normalize_axis("sort", axis, x.rank, scalar_ok=True)
     return x, TensorType(dt.int32, x.shape)
@@ -55,6 +75,7 @@ def _sort_samples(dtype: dt.DType) -> list[Sample]:
 _SORT = register_op(OpDef(
     name="sort", group="indexing", inputs=("input_x",), infer=_sort_infer, reference=_sort_reference,
     attrs=(("axis", -1), ("descending", False)), dtypes=ALL, samples=_sort_samples, method="sort",
+    vjp=_ordered_vjp("axis"),
     doc="``sort(input_x, axis=-1, descending=False)``: (sorted values, int32 indices); stable, NaN last "
         "ascending."))
 
@@ -75,6 +96,7 @@ def _argsort_reference(x: np.ndarray, *, axis: int = -1, descending: bool = Fals
 _ARGSORT = register_op(OpDef(
     name="argsort", group="indexing", inputs=("input",), infer=_argsort_infer, reference=_argsort_reference,
     attrs=(("axis", -1), ("descending", False)), dtypes=ALL, samples=_sort_samples, method="argsort",
+    differentiable=False,
     doc="``argsort(input, axis=-1, descending=False)``: int32 indices that sort ``input`` (stable)."))
 
 
@@ -109,7 +131,8 @@ def _topk_samples(dtype: dt.DType) -> list[Sample]:
 _TOPK = register_op(OpDef(
     name="topk", group="indexing", inputs=("input",), infer=_topk_infer, reference=_topk_reference,
     attrs=(("k", 1), ("dim", -1), ("largest", True), ("sorted", True)), dtypes=ALL, samples=_topk_samples,
-    method="topk", doc="``topk(input, k, dim=None, largest=True, sorted=True)``: (values, int32 indices) of the "
+    method="topk", vjp=_ordered_vjp("dim"),
+    doc="``topk(input, k, dim=None, largest=True, sorted=True)``: (values, int32 indices) of the "
                        "k largest (or smallest) entries along dim (the last by default); ties prefer the lower "
                        "index and results are always sorted."))
 
@@ -143,7 +166,7 @@ def _unique_samples(dtype: dt.DType) -> list[Sample]:
 
 _UNIQUE = register_op(OpDef(
     name="unique", group="indexing", inputs=("input",), infer=_unique_infer, reference=_unique_reference,
-    dtypes=ALL, samples=_unique_samples,
+    dtypes=ALL, samples=_unique_samples, differentiable=False, vjp=no_gradient,  # not differentiable in MindSpore
     doc="``unique(input)``: (the distinct elements in ascending order, int32 ``idx`` with input's shape such "
         "that output[idx] == input)."))
 

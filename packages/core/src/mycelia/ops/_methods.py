@@ -101,7 +101,7 @@ def _attach_shape_and_indexing_methods() -> None:
         return (_indexing_tensor.getitem(self, i) for i in range(self._data.shape[0]))
 
     def set_item(self: Tensor, index: Any, value: Any) -> None:
-        self._data = _indexing_tensor.setitem(self, index, value)._data
+        _indexing_tensor.assign(self, index, value)  # records the update on the tape when tracked
 
     methods: dict[str, Any] = {
         "__getitem__": _indexing_tensor.getitem,

@@ -25,11 +25,15 @@ __all__ = [
     "check_index_range",
     "describe",
     "host",
+    "index_tensor",
     "known_size",
+    "no_gradient",
     "normalize_axis",
+    "ops",
     "require_tensor",
     "scalar_tensor",
     "shape_text",
+    "zeros_tensor",
 ]
 
 
@@ -148,3 +152,29 @@ def check_index_range(op: str, indices: Tensor, size: Dim, axis: int, *, negativ
     for bad in (low, high):
         if not floor <= bad < size:
             raise OpIndexError(op, f"{name} {bad} is out of bounds for axis {axis} with size {size}")
+
+
+def index_tensor(values: Any, like: Tensor) -> Tensor:
+    """An int64 tensor (index constants a vjp builds) on ``like``'s backend; never tracked."""
+    array = np.asarray(values, dtype=np.int64)
+    return Tensor._make(like._backend.from_numpy(array), dt.int64, like._backend)
+
+
+def zeros_tensor(shape: Sequence[int], dtype: dt.DType, like: Tensor) -> Tensor:
+    """Zeros of ``shape`` and ``dtype`` on ``like``'s backend (a constant: never recorded on the tape)."""
+    return Tensor._make(like._backend.from_numpy(np.zeros(tuple(shape), dtype=dtype.numpy)), dtype, like._backend)
+
+
+# -- gradient helpers -----------------------------------------------------------------------------
+def ops() -> Any:
+    """The ``mycelia.ops`` namespace, looked up when a vjp runs (vjps are written in mycelia ops so that
+    higher-order gradients record them)."""
+    from mycelia import ops as namespace
+
+    return namespace
+
+
+def no_gradient(ctx: Any, grad: Any) -> tuple[None, ...]:
+    """The vjp of an op declared ``differentiable=False`` whose float result may still meet a tracked input
+    (``zeros_like``, ``unique``...): no gradient flows back, instead of backward failing on a missing rule."""
+    return (None,) * len(ctx.inputs)

@@ -20,8 +20,11 @@ from mycelia.ops._shape_helpers import (
     as_int_tuple,
     as_scalar,
     describe,
+    index_tensor,
     normalize_axis,
+    ops,
     shape_text,
+    zeros_tensor,
 )
 
 __all__ = ["cat", "chunk", "concat", "meshgrid", "pad", "split", "stack"]
@@ -71,9 +74,15 @@ def _concat_samples(dtype: dt.DType) -> list[Sample]:
             for shapes, axis in cases]
 
 
+def _concat_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    tensors, axis = ctx.inputs[0], ctx.attrs["axis"]
+    sizes = tuple(int(t.shape[axis]) for t in tensors)
+    return (list(split(grad, sizes, axis)),)
+
+
 _CONCAT = register_op(OpDef(
     name="concat", group="movement", inputs=("tensors",), infer=_concat_infer, reference=_concat_reference,
-    attrs=(("axis", 0),), dtypes=ALL, variadic=True, samples=_concat_samples,
+    attrs=(("axis", 0),), dtypes=ALL, variadic=True, samples=_concat_samples, vjp=_concat_vjp,
     doc="``concat(tensors, axis=0)``: tensors joined along an existing axis (dtypes promoted together)."))
 
 
@@ -108,9 +117,14 @@ def _stack_samples(dtype: dt.DType) -> list[Sample]:
             for shape, count, axis in cases]
 
 
+def _stack_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    axis = ctx.attrs["axis"]
+    return ([ops().squeeze(piece, axis) for piece in split(grad, 1, axis)],)
+
+
 _STACK = register_op(OpDef(
     name="stack", group="movement", inputs=("tensors",), infer=_stack_infer, reference=_stack_reference,
-    attrs=(("axis", 0),), dtypes=ALL, variadic=True, samples=_stack_samples,
+    attrs=(("axis", 0),), dtypes=ALL, variadic=True, samples=_stack_samples, vjp=_stack_vjp,
     doc="``stack(tensors, axis=0)``: same-shape tensors joined along a new axis."))
 
 
@@ -160,9 +174,24 @@ def _split_samples(dtype: dt.DType) -> list[Sample]:
     return [Sample((_array(shape, dtype),), {"split_size_or_sections": s, "axis": a}) for shape, s, a in cases]
 
 
+def _pieces_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    """split/chunk: the pieces' gradients joined again (a piece nobody used contributes zeros)."""
+    x, axis = ctx.inputs[0], ctx.attrs["axis"] % ctx.inputs[0].ndim
+    grads = grad if isinstance(grad, tuple) else (grad,)
+    if "chunks" in ctx.attrs:
+        sizes = _chunk_sizes(x.shape[axis], ctx.attrs["chunks"], axis)
+    else:
+        sizes = split_sizes("split", x.shape[axis], ctx.attrs["split_size_or_sections"], axis)
+    known = next(g for g in grads if g is not None)
+    parts = [zeros_tensor((*x.shape[:axis], size, *x.shape[axis + 1:]), known.dtype, known) if g is None else g
+             for g, size in zip(grads, sizes)]
+    return (concat(parts, axis),)
+
+
 _SPLIT = register_op(OpDef(
     name="split", group="movement", inputs=("tensor",), infer=_split_infer, reference=_split_reference,
     attrs=(("split_size_or_sections", 1), ("axis", 0)), dtypes=ALL, samples=_split_samples, method="split",
+    vjp=_pieces_vjp,
     doc="``split(tensor, split_size_or_sections, axis=0)``: a tuple of pieces: equal pieces of the given size "
         "(the last may be smaller), or pieces with the listed sizes."))
 
@@ -203,7 +232,7 @@ def _chunk_samples(dtype: dt.DType) -> list[Sample]:
 
 _CHUNK = register_op(OpDef(
     name="chunk", group="movement", inputs=("input",), infer=_chunk_infer, reference=_chunk_reference,
-    attrs=(("chunks", 1), ("axis", 0)), dtypes=ALL, samples=_chunk_samples, method="chunk",
+    attrs=(("chunks", 1), ("axis", 0)), dtypes=ALL, samples=_chunk_samples, method="chunk", vjp=_pieces_vjp,
     decomposition=lambda input, *, chunks, axis: split(input, _chunk_sizes(input.shape[axis], chunks, axis)[0], axis),
     doc="``chunk(input, chunks, axis=0)``: up to ``chunks`` pieces of ceil(size / chunks) elements."))
 
@@ -271,9 +300,33 @@ def _pad_samples(dtype: dt.DType) -> list[Sample]:
     return [Sample((_array(shape, dtype),), {"padding": p, "mode": m, "value": v}) for shape, p, m, v in cases]
 
 
+def _pad_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    """constant: the opposite pad (negative pads crop, so pad(grad, -padding) cuts the input's block out).
+    reflect/replicate/circular: each padded axis picks input positions np.pad(arange(n)) would, so the
+    gradient adds each output position back into the position it copied (getitem_backward accumulates)."""
+    padding, mode = ctx.attrs["padding"], ctx.attrs["mode"]
+    if mode == "constant":
+        return (pad(grad, tuple(-p for p in padding)),)
+    from mycelia.ops._indexing_tensor import scatter_add_index
+
+    x = ctx.inputs[0]
+    shape = list(grad.shape)
+    for pair in range(len(padding) // 2):
+        axis = x.ndim - 1 - pair
+        left, right = padding[2 * pair], padding[2 * pair + 1]
+        if left == right == 0:
+            continue
+        picks = np.pad(np.arange(x.shape[axis]), (left, right), mode=_PAD_MODES[mode])  # type: ignore[call-overload]
+        shape[axis] = x.shape[axis]
+        index = (("slice", None, None, None),) * axis + (("tensor", 1),)
+        grad = scatter_add_index(grad, (index_tensor(picks, grad),), index, tuple(shape))
+    return (grad,)
+
+
 _PAD = register_op(OpDef(
     name="pad", group="movement", inputs=("input_x",), infer=_pad_infer, reference=_pad_reference,
     attrs=(("padding", ()), ("mode", "constant"), ("value", None)), dtypes=ALL, samples=_pad_samples,
+    vjp=_pad_vjp,
     doc="``pad(input_x, padding, mode='constant', value=None)``: (left, right) pairs from the last dim backwards; "
         "modes constant (negative pads crop), reflect, replicate, circular."))
 
@@ -321,9 +374,24 @@ def _meshgrid_samples(dtype: dt.DType) -> list[Sample]:
             for shapes, indexing in cases]
 
 
+def _meshgrid_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    """Grid i repeats input i along every axis but its own: its gradient sums those axes."""
+    grads = grad if isinstance(grad, tuple) else (grad,)
+    inputs, rank = ctx.inputs[0], len(ctx.inputs[0])
+    result: list[Any] = []
+    for index, (item, g) in enumerate(zip(inputs, grads)):
+        if g is None:
+            result.append(None)
+            continue
+        own = {0: 1, 1: 0}.get(index, index) if ctx.attrs["indexing"] == "xy" and rank >= 2 else index
+        others = tuple(a for a in range(rank) if a != own)
+        result.append(ops().reshape(ops().sum(g, others) if others else g, tuple(item.shape)))
+    return (result,)
+
+
 _MESHGRID = register_op(OpDef(
     name="meshgrid", group="movement", inputs=("inputs",), infer=_meshgrid_infer, reference=_meshgrid_reference,
-    attrs=(("indexing", "xy"),), dtypes=ALL, variadic=True, samples=_meshgrid_samples,
+    attrs=(("indexing", "xy"),), dtypes=ALL, variadic=True, samples=_meshgrid_samples, vjp=_meshgrid_vjp,
     doc="``meshgrid(*inputs, indexing='xy')``: coordinate grids from 0-d/1-d tensors ('xy' swaps the first two "
         "output axes, 'ij' keeps them)."))
 

@@ -12,7 +12,15 @@ from mycelia._types import Dim, Shape, Symbol, TensorType
 from mycelia.ops import _dispatch
 from mycelia.ops._define import ALL, random_array
 from mycelia.ops._registry import OpDef, Sample, register_op
-from mycelia.ops._shape_helpers import as_int, as_int_tuple, known_size, normalize_axis, shape_text
+from mycelia.ops._shape_helpers import (
+    as_int,
+    as_int_tuple,
+    index_tensor,
+    known_size,
+    normalize_axis,
+    ops,
+    shape_text,
+)
 
 __all__ = ["flip", "repeat_interleave", "roll", "tril", "triu"]
 
@@ -60,6 +68,7 @@ def _roll_samples(dtype: dt.DType) -> list[Sample]:
 _ROLL = register_op(OpDef(
     name="roll", group="movement", inputs=("input",), infer=_roll_infer, reference=_roll_reference,
     attrs=(("shifts", ()), ("dims", None)), dtypes=ALL, samples=_roll_samples, method="roll",
+    vjp=lambda ctx, grad: (roll(grad, tuple(-s for s in ctx.attrs["shifts"]), ctx.attrs["dims"]),),
     doc="``roll(input, shifts, dims=None)``: elements shifted cyclically (over the flattened input without dims)."))
 
 
@@ -91,6 +100,7 @@ def _flip_samples(dtype: dt.DType) -> list[Sample]:
 _FLIP = register_op(OpDef(
     name="flip", group="movement", inputs=("input",), infer=_flip_infer, reference=_flip_reference,
     attrs=(("dims", ()),), dtypes=ALL, samples=_flip_samples, method="flip",
+    vjp=lambda ctx, grad: (flip(grad, ctx.attrs["dims"]),),
     doc="``flip(input, dims)``: the order of elements reversed along each axis in ``dims``."))
 
 
@@ -127,11 +137,13 @@ def _triangle_samples(dtype: dt.DType) -> list[Sample]:
 _TRIL = register_op(OpDef(
     name="tril", group="movement", inputs=("input",), infer=_triangle_infer("tril"),
     reference=_triangle_reference(True), attrs=(("diagonal", 0),), dtypes=ALL, samples=_triangle_samples,
-    method="tril", doc="``tril(input, diagonal=0)``: the lower triangle of the last two dims, the rest zeroed."))
+    method="tril", vjp=lambda ctx, grad: (tril(grad, ctx.attrs["diagonal"]),),
+    doc="``tril(input, diagonal=0)``: the lower triangle of the last two dims, the rest zeroed."))
 _TRIU = register_op(OpDef(
     name="triu", group="movement", inputs=("input",), infer=_triangle_infer("triu"),
     reference=_triangle_reference(False), attrs=(("diagonal", 0),), dtypes=ALL, samples=_triangle_samples,
-    method="triu", doc="``triu(input, diagonal=0)``: the upper triangle of the last two dims, the rest zeroed."))
+    method="triu", vjp=lambda ctx, grad: (triu(grad, ctx.attrs["diagonal"]),),
+    doc="``triu(input, diagonal=0)``: the upper triangle of the last two dims, the rest zeroed."))
 
 
 def tril(input: Any, diagonal: Any = 0) -> Any:
@@ -183,9 +195,28 @@ def _repeat_samples(dtype: dt.DType) -> list[Sample]:
     return [Sample((_array(shape, dtype),), {"repeats": r, "axis": a}) for shape, r, a in cases]
 
 
+def _repeat_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    """Each output element copies one input element: the copies' gradients are added back."""
+    x, repeats, axis = ctx.inputs[0], ctx.attrs["repeats"], ctx.attrs["axis"]
+    source = (x.size,) if axis is None or x.ndim == 0 else tuple(x.shape)
+    position = 0 if axis is None or x.ndim == 0 else axis % x.ndim
+    counts = repeats if isinstance(repeats, tuple) else (repeats,)
+    if len(counts) == 1:  # equal counts: the copies are adjacent, sum them in a new axis
+        split = (*source[:position], source[position], counts[0], *source[position + 1:])
+        summed = ops().sum(ops().reshape(grad, split), position + 1)
+    else:
+        from mycelia.ops._indexing_tensor import scatter_add_index
+
+        picks = np.repeat(np.arange(len(counts)), counts)
+        index = (("slice", None, None, None),) * position + (("tensor", 1),)
+        summed = scatter_add_index(grad, (index_tensor(picks, grad),), index, source)
+    return (ops().reshape(summed, tuple(x.shape)),)
+
+
 _REPEAT_INTERLEAVE = register_op(OpDef(
     name="repeat_interleave", group="movement", inputs=("input",), infer=_repeat_infer, reference=_repeat_reference,
     attrs=(("repeats", 1), ("axis", None)), dtypes=ALL, samples=_repeat_samples, method="repeat_interleave",
+    vjp=_repeat_vjp,
     doc="``repeat_interleave(input, repeats, axis=None)``: each element repeated (over the flattened input "
         "without axis); repeats is an int or one count per element of the axis."))
 

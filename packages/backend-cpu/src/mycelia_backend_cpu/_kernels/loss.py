@@ -106,15 +106,43 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
+def _targets(t: np.ndarray, ignore_index: int, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(valid mask, class indices with ignored ones as 0), checked to lie in [0, classes)."""
+    valid = t != ignore_index
+    safe = np.where(valid, t, 0).astype(np.intp, copy=False)
+    if safe.size:
+        low, high = int(safe.min()), int(safe.max())
+        if low < 0 or high >= classes:
+            raise ValueError(f"target value {low if low < 0 else high} is out of range [0, {classes}) "
+                             f"(ignore_index={ignore_index})")
+    return valid, safe
+
+
+def _picked(rows: np.ndarray, safe: np.ndarray) -> np.ndarray:
+    """rows[..., safe] per row (classes last)."""
+    if rows.ndim == 2:
+        return rows[np.arange(rows.shape[0]), safe]  # type: ignore[no-any-return]
+    return np.take_along_axis(rows, safe[..., None], axis=-1)[..., 0]  # type: ignore[no-any-return]
+
+
+def _classes_last(array: np.ndarray, class_axis: int) -> np.ndarray:
+    return array if class_axis == array.ndim - 1 else np.moveaxis(array, class_axis, -1)
+
+
+def _mean(losses: np.ndarray, denominator: np.ndarray | float) -> np.ndarray:
+    total = losses.sum()
+    return np.asarray(total / denominator if denominator else np.nan, dtype=losses.dtype)
+
+
 def _nll(log_probs: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignore_index: int, reduction: str,
          label_smoothing: float) -> np.ndarray:
     class_axis = 0 if log_probs.ndim == 1 else 1
-    rows = np.moveaxis(log_probs, class_axis, -1)
+    rows = _classes_last(log_probs, class_axis)
     classes = rows.shape[-1]
     weight = None if w is None else work(w)
     eps = label_smoothing
     if t.dtype.kind not in "iub":  # class probabilities (float16/32/64 or bfloat16)
-        targets = np.moveaxis(work(t), class_axis, -1)
+        targets = _classes_last(work(t), class_axis)
         if eps:
             targets = targets * (1.0 - eps) + eps / classes
         if weight is not None:
@@ -122,16 +150,9 @@ def _nll(log_probs: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignore_inde
         losses = _fresh(-np.einsum("...c,...c->...", rows, targets))
         if reduction == "none":
             return losses
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(losses.sum() if reduction == "sum" else losses.sum() / losses.size)
-    valid = t != ignore_index
-    safe = np.where(valid, t, 0).astype(np.intp)
-    if safe.size:
-        low, high = int(safe.min()), int(safe.max())
-        if low < 0 or high >= classes:
-            raise ValueError(f"target value {low if low < 0 else high} is out of range [0, {classes}) "
-                             f"(ignore_index={ignore_index})")
-    losses = _fresh(np.take_along_axis(rows, safe[..., None], axis=-1)[..., 0])
+        return np.asarray(losses.sum()) if reduction == "sum" else _mean(losses, losses.size)
+    valid, safe = _targets(t, ignore_index, classes)
+    losses = _fresh(_picked(rows, safe))
     np.negative(losses, out=losses)
     picked_weight = None if weight is None else weight[safe]
     if picked_weight is not None:
@@ -145,9 +166,7 @@ def _nll(log_probs: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignore_inde
         return losses
     if reduction == "sum":
         return np.asarray(losses.sum())
-    denominator = valid.sum() if picked_weight is None else (picked_weight * valid).sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(losses.sum() / denominator, dtype=losses.dtype)
+    return _mean(losses, valid.sum() if picked_weight is None else (picked_weight * valid).sum())
 
 
 def _cross_entropy(x: np.ndarray, t: np.ndarray, w: np.ndarray | None = None, *, ignore_index: int, reduction: str,
@@ -161,10 +180,58 @@ def _nll_loss(x: np.ndarray, t: np.ndarray, w: np.ndarray | None = None, *, igno
     return _nll(work(x), t, w, ignore_index, reduction, label_smoothing)
 
 
+def _cross_entropy_backward(g: np.ndarray, x: np.ndarray, t: np.ndarray, w: np.ndarray | None = None, *,
+                            ignore_index: int, reduction: str, label_smoothing: float,
+                            from_logits: bool) -> np.ndarray:
+    xw = work(x)
+    axis = 0 if x.ndim == 1 else 1
+    classes = x.shape[axis]
+    along = (classes,) + (1,) * (x.ndim - axis - 1)
+    weight = None if w is None else work(w).astype(xw.dtype, copy=False).reshape(along)
+    upstream = work(g).astype(xw.dtype, copy=False)
+    eps = label_smoothing
+    if t.dtype.kind not in "iub":  # class probabilities: d loss / d lp = -(t (1 - eps) + eps / C) * weight * g
+        coefficients = work(t).astype(xw.dtype, copy=True)
+        if eps:
+            coefficients *= 1.0 - eps
+            coefficients += eps / classes
+        if reduction == "mean":
+            upstream = upstream / max(x.size // classes, 1)
+    else:  # one-hot of the valid targets (times 1 - eps), plus eps / C on every class of a valid target
+        valid, safe = _targets(t, ignore_index, classes)
+        coefficients = np.zeros(x.shape, dtype=xw.dtype)
+        if x.ndim == 2:
+            coefficients[np.arange(x.shape[0]), safe] = 1.0 - eps
+        else:
+            np.put_along_axis(coefficients, np.expand_dims(safe, axis), 1.0 - eps, axis=axis)
+        if eps:
+            coefficients += eps / classes
+        if not valid.all():
+            coefficients *= np.expand_dims(valid, axis)
+        if reduction == "mean":
+            total = (valid if w is None else valid * work(w)[safe]).sum()
+            if not total:  # no valid target: the mean loss is nan, and so is its gradient
+                return np.full(x.shape, np.nan, dtype=xw.dtype)
+            upstream = upstream / np.asarray(total, dtype=xw.dtype)
+    if weight is not None:
+        coefficients *= weight
+    coefficients *= upstream if reduction != "none" else np.expand_dims(upstream, axis)
+    np.negative(coefficients, out=coefficients)  # the gradient at the log-probabilities
+    if not from_logits:
+        return coefficients
+    # through log_softmax: grad - softmax * sum(grad over classes)
+    softmax = _fresh(xw - xw.max(axis=axis, keepdims=True))
+    np.exp(softmax, out=softmax)
+    softmax *= coefficients.sum(axis=axis, keepdims=True) / softmax.sum(axis=axis, keepdims=True)
+    coefficients -= softmax
+    return coefficients
+
+
 KERNELS: dict[str, Kernel] = {
     "binary_cross_entropy": _binary_cross_entropy,
     "binary_cross_entropy_with_logits": _binary_cross_entropy_with_logits,
     "cross_entropy": _cross_entropy,
+    "cross_entropy_backward": _cross_entropy_backward,
     "kl_div": _kl_div,
     "l1_loss": _l1_loss,
     "mse_loss": _mse_loss,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -29,8 +30,9 @@ def _dropout(x: np.ndarray, *, p: float, seed: int, offset: int) -> np.ndarray:
     return out
 
 
-def _embedding(indices: np.ndarray, weight: np.ndarray, *, max_norm: float | None,
-               norm_type: float) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+def _embedding(indices: np.ndarray, weight: np.ndarray, *, max_norm: float | None, norm_type: float,
+               padding_idx: int | None = None,
+               scale_grad_by_freq: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     rows = weight.shape[0]
     if indices.size:
         low, high = int(indices.min()), int(indices.max())
@@ -90,10 +92,40 @@ def _interpolate(x: np.ndarray, *, size: tuple[int, ...], mode: str, align_corne
     return out
 
 
+def _scatter_sorted(values: np.ndarray, index: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """out[..., k, ...] = sum of values[..., o, ...] over o with index[o] == k (index nondecreasing)."""
+    starts = np.flatnonzero(np.concatenate(([True], index[1:] != index[:-1])))
+    shape = list(values.shape)
+    shape[axis] = size
+    out = np.zeros(shape, dtype=values.dtype)
+    where: list[Any] = [slice(None)] * values.ndim
+    where[axis] = index[starts]
+    out[tuple(where)] = np.add.reduceat(values, starts, axis=axis) if values.size else 0
+    return out
+
+
+def _interpolate_backward(g: np.ndarray, *, input_size: tuple[int, ...], mode: str, align_corners: bool,
+                          scales: tuple[float | None, ...]) -> np.ndarray:
+    out = work(g)
+    for axis, (n, s) in enumerate(zip(input_size, scales)):
+        o = out.shape[2 + axis]
+        if mode == "nearest":
+            out = _scatter_sorted(out, _nearest_index(n, o, s), n, 2 + axis)
+            continue
+        low, high, frac = _linear_weights(n, o, align_corners, s)
+        weight = frac.astype(out.dtype).reshape((o,) + (1,) * (len(input_size) - axis - 1))
+        upper = out * weight
+        lower = out - upper
+        out = _scatter_sorted(lower, low, n, 2 + axis)
+        out += _scatter_sorted(upper, high, n, 2 + axis)
+    return out
+
+
 KERNELS: dict[str, Kernel] = {
     "dropout": _dropout,
     "embedding": _embedding,
     "interpolate": _interpolate,
+    "interpolate_backward": _interpolate_backward,
     **nn_conv.KERNELS,
     **nn_norm.KERNELS,
     **nn_pool.KERNELS,

@@ -113,8 +113,52 @@ def _adaptive_avg_pool2d(x: np.ndarray, *, output_size: tuple[int, int]) -> np.n
     return out
 
 
+def _max_pool2d_backward(g: np.ndarray, indices: np.ndarray, *, input_size: tuple[int, int]) -> np.ndarray:
+    g = work(g)
+    lead = g.shape[:-2]
+    planes = int(np.prod(lead, dtype=np.int64))
+    area = input_size[0] * input_size[1]
+    # one bincount over (plane, flat index) keys sums colliding windows' gradients
+    keys = indices.reshape(planes, g.shape[-2] * g.shape[-1]).astype(np.intp, copy=False)
+    keys = keys + (np.arange(planes, dtype=np.intp) * area)[:, None]
+    out = np.bincount(keys.reshape(-1), weights=g.reshape(-1), minlength=planes * area)
+    return out.astype(g.dtype, copy=False).reshape(*lead, *input_size)
+
+
+def _avg_pool2d_backward(g: np.ndarray, *, input_size: tuple[int, int], kernel_size: tuple[int, int],
+                         stride: tuple[int, int], padding: tuple[int, int, int, int], ceil_mode: bool,
+                         count_include_pad: bool, divisor_override: int) -> np.ndarray:
+    unbatched = g.ndim == 3
+    g = work(g[None] if unbatched else g)
+    height, width = input_size
+    (kh, kw), (sh, sw) = kernel_size, stride
+    top, bottom, left, right = padding
+    out_h, out_w = g.shape[2:]
+    if divisor_override:
+        scaled = g / divisor_override
+    else:
+        h0 = np.arange(out_h) * sh - top
+        w0 = np.arange(out_w) * sw - left
+        h1 = np.minimum(h0 + kh, height + bottom)
+        w1 = np.minimum(w0 + kw, width + right)
+        if not count_include_pad:
+            h0, w0 = np.maximum(h0, 0), np.maximum(w0, 0)
+            h1, w1 = np.minimum(h1, height), np.minimum(w1, width)
+        scaled = g / ((h1 - h0)[:, None] * (w1 - w0)[None, :]).astype(g.dtype)
+    extra_h = max(bottom, (out_h - 1) * sh + kh - top - height)
+    extra_w = max(right, (out_w - 1) * sw + kw - left - width)
+    full = np.zeros((*g.shape[:2], top + height + extra_h, left + width + extra_w), dtype=g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            full[:, :, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw] += scaled
+    out = np.ascontiguousarray(full[:, :, top:top + height, left:left + width])
+    return out[0] if unbatched else out
+
+
 KERNELS: dict[str, Kernel] = {
     "adaptive_avg_pool2d": _adaptive_avg_pool2d,
     "avg_pool2d": _avg_pool2d,
+    "avg_pool2d_backward": _avg_pool2d_backward,
     "max_pool2d": _max_pool2d,
+    "max_pool2d_backward": _max_pool2d_backward,
 }

@@ -5,6 +5,7 @@ Every loss takes ``reduction`` ``'none'`` (the per-element loss), ``'mean'`` or 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,8 +16,8 @@ from mycelia._errors import OpError
 from mycelia._types import TensorType
 from mycelia.ops import _dispatch
 from mycelia.ops._define import FLOATS
-from mycelia.ops._loss_ce import cross_entropy, nll_loss
-from mycelia.ops._nn_util import check_float, check_reduction, known, sample_array, shape_text
+from mycelia.ops._loss_ce import cross_entropy, cross_entropy_backward, nll_loss
+from mycelia.ops._nn_util import check_float, check_reduction, known, needed, sample_array, shape_text
 from mycelia.ops._registry import OpDef, Sample, register_op
 from mycelia.ops._shapes import broadcast_shapes
 
@@ -24,6 +25,7 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "cross_entropy_backward",
     "kl_div",
     "l1_loss",
     "mse_loss",
@@ -57,6 +59,32 @@ def _broadcasts_to(op: str, what: str, shape: tuple[Any, ...], other: TensorType
     if not fits:
         raise OpError(op, f"{what} of shape {shape_text(other.shape)} must broadcast to the input shape "
                           f"{shape_text(shape)}")
+
+
+def _scaled(grad: Any, reduction: str, count: int) -> Any:
+    """The upstream gradient per loss element: 'mean' divides by the element count (a 0-d grad broadcasts)."""
+    return grad * (1.0 / count) if reduction == "mean" and count else grad
+
+
+def _count(ctx: Any) -> int:
+    """Loss elements: the broadcast size of the tensor inputs."""
+    shapes = [v.shape for v in ctx.inputs if hasattr(v, "shape")]
+    return math.prod(broadcast_shapes("loss", *shapes)) if shapes else 1  # type: ignore[arg-type]
+
+
+def _difference_vjp(derivative: Callable[[Any, dict[str, Any]], Any]) -> Callable[..., tuple[Any, Any]]:
+    """vjp of a loss of d = input - target: (f'(d) * g, -f'(d) * g)."""
+    def vjp(ctx: Any, grad: Any) -> tuple[Any, Any]:
+        x, t = ctx.inputs
+        grad_x = derivative(x - t, ctx.attrs) * _scaled(grad, ctx.attrs["reduction"], _count(ctx))
+        return grad_x, -grad_x if needed(t) else None
+
+    return vjp
+
+
+def _smooth_l1_derivative(d: Any, attrs: dict[str, Any]) -> Any:
+    beta = attrs["beta"]
+    return d.sign() if beta == 0 else d.clamp(-1.0 * beta, 1.0 * beta) * (1.0 / beta)
 
 
 # -- mse_loss, l1_loss, smooth_l1_loss ------------------------------------------------------------
@@ -116,15 +144,17 @@ def _smooth_l1_samples(dtype: dt.DType) -> Iterable[Sample]:
 _MSE = register_op(OpDef(
     name="mse_loss", group="loss", inputs=("input", "target"), infer=_pair_infer("mse_loss", True),
     reference=_mse_reference, attrs=(("reduction", "mean"),), dtypes=FLOATS, promote=(0, 1),
-    samples=_pair_samples(15, broadcast=True), doc="Squared error (input - target) ** 2, reduced."))
+    samples=_pair_samples(15, broadcast=True), vjp=_difference_vjp(lambda d, attrs: d * 2.0),
+    doc="Squared error (input - target) ** 2, reduced."))
 _L1 = register_op(OpDef(
     name="l1_loss", group="loss", inputs=("input", "target"), infer=_pair_infer("l1_loss", True),
     reference=_l1_reference, attrs=(("reduction", "mean"),), dtypes=FLOATS, promote=(0, 1),
-    samples=_pair_samples(16, broadcast=True), doc="Absolute error |input - target|, reduced."))
+    samples=_pair_samples(16, broadcast=True), vjp=_difference_vjp(lambda d, attrs: d.sign()),
+    doc="Absolute error |input - target|, reduced (gradient sign(input - target), 0 where equal)."))
 _SMOOTH_L1 = register_op(OpDef(
     name="smooth_l1_loss", group="loss", inputs=("input", "target"), infer=_pair_infer("smooth_l1_loss", False),
     reference=_smooth_l1_reference, attrs=(("beta", 1.0), ("reduction", "none")), dtypes=FLOATS, promote=(0, 1),
-    samples=_smooth_l1_samples,
+    samples=_smooth_l1_samples, vjp=_difference_vjp(_smooth_l1_derivative),
     doc="0.5 * d ** 2 / beta where d = |input - target| < beta, else d - 0.5 * beta (beta 0: d), reduced."))
 
 
@@ -175,10 +205,28 @@ def _bce_samples(dtype: dt.DType) -> Iterable[Sample]:
     ]
 
 
+def _bce_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    from mycelia import ops
+
+    x, y = ctx.inputs[:2]
+    weight = ctx.inputs[2] if len(ctx.inputs) > 2 else None
+    g = _scaled(grad, ctx.attrs["reduction"], x.size)
+    if weight is not None:
+        g = g * weight
+    grad_x = ((1.0 - y) / (1.0 - x + 1e-12) - y / (x + 1e-12)) * g
+    grads = [grad_x, None, None][:len(ctx.inputs)]
+    if needed(y) or needed(weight):  # labels and weight are usually data
+        log_p, log_not_p = ops.log(x + 1e-12), ops.log(1.0 - x + 1e-12)
+        grads[1] = (log_not_p - log_p) * g
+        if weight is not None:
+            grads[2] = -(y * log_p + (1.0 - y) * log_not_p) * _scaled(grad, ctx.attrs["reduction"], x.size)
+    return tuple(grads)
+
+
 _BCE = register_op(OpDef(
     name="binary_cross_entropy", group="loss", inputs=("logits", "labels", "weight"), infer=_bce_infer,
     reference=_bce_reference, attrs=(("reduction", "mean"),), dtypes=FLOATS, promote=(0, 1, 2),
-    samples=_bce_samples,
+    samples=_bce_samples, vjp=_bce_vjp,
     doc="-weight * (y * log(x + 1e-12) + (1 - y) * log(1 - x + 1e-12)) for probabilities x (MindSpore's CPU "
         "kernel's epsilon), reduced."))
 
@@ -226,10 +274,32 @@ def _bce_logits_samples(dtype: dt.DType) -> Iterable[Sample]:
     ]
 
 
+def _bce_logits_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    # loss = weight * ((1 - t) * x + c * softplus(-x)), c = 1 + (pos_weight - 1) * t
+    from mycelia import ops
+
+    x, t = ctx.inputs[:2]
+    weight = ctx.inputs[2] if len(ctx.inputs) > 2 else None
+    pos_weight = ctx.inputs[3] if len(ctx.inputs) > 3 else None
+    g = _scaled(grad, ctx.attrs["reduction"], x.size)
+    weighted = g if weight is None else g * weight
+    c = 1.0 if pos_weight is None else (pos_weight - 1.0) * t + 1.0
+    grads: list[Any] = [(1.0 - t - ops.sigmoid(-x) * c) * weighted, None, None, None][:len(ctx.inputs)]
+    if not any(needed(v) for v in ctx.inputs[1:]):  # target, weight and pos_weight are usually data
+        return tuple(grads)
+    softplus = -ops.logsigmoid(x)  # softplus(-x), stable
+    grads[1] = (-x if pos_weight is None else (pos_weight - 1.0) * softplus - x) * weighted
+    if weight is not None and needed(weight):
+        grads[2] = ((1.0 - t) * x + softplus * c) * g
+    if pos_weight is not None:
+        grads[3] = t * softplus * weighted
+    return tuple(grads)
+
+
 _BCE_LOGITS = register_op(OpDef(
     name="binary_cross_entropy_with_logits", group="loss", inputs=("input", "target", "weight", "pos_weight"),
     infer=_bce_logits_infer, reference=_bce_logits_reference, attrs=(("reduction", "mean"),), dtypes=FLOATS,
-    promote=(0, 1, 2, 3), samples=_bce_logits_samples,
+    promote=(0, 1, 2, 3), samples=_bce_logits_samples, vjp=_bce_logits_vjp,
     doc="-weight * (pos_weight * y * log(sigmoid(x)) + (1 - y) * log(1 - sigmoid(x))), computed stably from "
         "the logits x, reduced."))
 
@@ -267,10 +337,12 @@ def _kl_div_samples(dtype: dt.DType) -> Iterable[Sample]:
     def a(*shape: int, low: float = -3.0, high: float = 0.0) -> np.ndarray:
         return sample_array(shape, dtype, rng, low, high)
 
-    labels = a(3, 4, low=0.0, high=1.0)
-    labels[0, :2] = 0
+    labels = a(3, 4, low=0.05, high=1.0)
     cases = [Sample((a(3, 4), labels), {"reduction": r}) for r in ("none", "mean", "sum", "batchmean")]
     cases += [
+        # labels of exactly 0 (where the loss is 0 and not differentiable in the labels): integer one-hot
+        # labels, promoted, which the gradient check does not perturb
+        Sample((a(3, 4), np.eye(4, dtype=np.int64)[[1, 3, 0]]), {"reduction": "sum"}, note="one-hot labels"),
         Sample((a(2, 3), a(2, 3)), {"reduction": "batchmean", "log_target": True}, note="log_target"),
         Sample((a(2, 3), a(2, 3)), {"reduction": "none", "log_target": True}, note="log_target"),
         Sample((a(4, 1), a(3, low=0, high=1)), {"reduction": "sum"}, note="broadcast"),
@@ -280,9 +352,32 @@ def _kl_div_samples(dtype: dt.DType) -> Iterable[Sample]:
     return cases
 
 
+def _kl_div_vjp(ctx: Any, grad: Any) -> tuple[Any, Any]:
+    from mycelia import ops
+
+    x, t = ctx.inputs
+    reduction = ctx.attrs["reduction"]
+    if reduction == "batchmean":
+        g = grad * (1.0 / x.shape[0]) if x.ndim and x.shape[0] else grad
+    else:
+        g = _scaled(grad, reduction, _count(ctx))
+    shape = broadcast_shapes("kl_div", x.shape, t.shape)
+    if ctx.attrs["log_target"]:
+        p = ops.exp(t) * g
+        return ops.broadcast_to(-p, shape), (t - x + 1.0) * p if needed(t) else None
+    positive = ops.cast(ops.greater(t, 0), t.dtype)
+    grad_x = ops.broadcast_to(-(t * positive) * g, shape)
+    if not needed(t):
+        return grad_x, None
+    # d/dt of t * log(t) - t * x is log(t) + 1 - x where t > 0; 0 elsewhere (as MindSpore / torch)
+    safe = ops.where(ops.greater(t, 0), t, ops.ones_like(t))
+    return grad_x, (ops.log(safe) + 1.0 - x) * positive * g
+
+
 _KL_DIV = register_op(OpDef(
     name="kl_div", group="loss", inputs=("logits", "labels"), infer=_kl_div_infer, reference=_kl_div_reference,
     attrs=(("reduction", "mean"), ("log_target", False)), dtypes=FLOATS, promote=(0, 1), samples=_kl_div_samples,
+    vjp=_kl_div_vjp,
     doc="Pointwise KL divergence labels * (log(labels) - logits) (0 where labels is 0; exp(labels) * (labels - "
         "logits) with log_target), reduced; 'batchmean' divides the sum by logits.shape[0]."))
 

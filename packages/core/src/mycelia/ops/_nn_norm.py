@@ -21,6 +21,7 @@ from mycelia.ops._nn_util import (
     require_tensor,
     sample_array,
     shape_text,
+    sum_except,
 )
 from mycelia.ops._registry import OpDef, Sample, register_op
 
@@ -99,11 +100,69 @@ def _batch_norm_samples(dtype: dt.DType) -> Iterable[Sample]:
     ]
 
 
+def _normalized(x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any]:
+    """(x - mean, 1 / sqrt(var + eps), normalized x) over ``axes`` (kept), biased variance, in mycelia ops."""
+    from mycelia import ops
+
+    centered = x - ops.mean(x, axes, True)
+    rstd = ops.rsqrt(ops.mean(centered * centered, axes, True) + eps)
+    return centered, rstd, centered * rstd
+
+
+def _normalization_grad(grad: Any, xhat: Any, rstd: Any, axes: tuple[int, ...]) -> Any:
+    """d/dx of normalize(x) (batch statistics over ``axes``) applied to ``grad`` (the gradient at x-hat)."""
+    from mycelia import ops
+
+    return rstd * (grad - ops.mean(grad, axes, True) - xhat * ops.mean(grad * xhat, axes, True))
+
+
+def _batch_norm_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    from mycelia import ops
+
+    x, mean, var = ctx.inputs[:3]
+    weight = ctx.inputs[3] if len(ctx.inputs) > 3 else None
+    attrs = ctx.attrs
+    axes = (0, *range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    scale = None if weight is None else ops.reshape(weight, shape)
+    grads: list[Any] = [None] * len(ctx.inputs)
+    if not attrs["training"]:
+        rstd = ops.rsqrt(ops.reshape(var, shape) + attrs["eps"])
+        xhat = (x - ops.reshape(mean, shape)) * rstd
+        factor = rstd if scale is None else rstd * scale
+        grads[0] = grad * factor
+        grads[1] = -sum_except(grad * factor, 1)
+        grads[2] = sum_except(grad * xhat * factor * rstd, 1) * -0.5
+    else:
+        grad, grad_mean, grad_var = grad
+        centered, rstd, xhat = _normalized(x, axes, attrs["eps"])
+        momentum, count = attrs["momentum"], x.size // x.shape[1] if x.shape[1] else 0
+        total = None
+        if grad is not None:
+            total = _normalization_grad(grad if scale is None else grad * scale, xhat, rstd, axes)
+        if grad_mean is not None:  # running_mean' = (1 - momentum) * running_mean + momentum * batch mean
+            grads[1] = grad_mean * (1.0 - momentum)
+            term = ops.reshape(grad_mean, shape) * (momentum / count)
+            total = term if total is None else total + term
+        if grad_var is not None:  # running_var' = (1 - momentum) * running_var + momentum * biased batch var
+            grads[2] = grad_var * (1.0 - momentum)
+            term = ops.reshape(grad_var, shape) * centered * (2.0 * momentum / count)
+            total = term if total is None else total + term
+        grads[0] = total
+        if grad is None:
+            return tuple(grads)
+    if len(ctx.inputs) > 3:
+        grads[3] = sum_except(grad * xhat, 1)
+    if len(ctx.inputs) > 4:
+        grads[4] = sum_except(grad, 1)
+    return tuple(grads)
+
+
 _BATCH_NORM = register_op(OpDef(
     name="batch_norm", group="nn", inputs=("input_x", "running_mean", "running_var", "weight", "bias"),
     infer=_batch_norm_infer, reference=_batch_norm_reference,
     attrs=(("training", False), ("momentum", 0.1), ("eps", 1e-5)), dtypes=FLOATS, promote=(0,),
-    samples=_batch_norm_samples,
+    samples=_batch_norm_samples, vjp=_batch_norm_vjp,
     doc="Batch normalization over (N, C, *). Training: batch statistics; the op's extra outputs are the updated "
         "running mean and variance ((1 - momentum) * running + momentum * batch, with the biased batch variance "
         "as MindSpore's CPU kernel), which ops.batch_norm writes back into running_mean / running_var."))
@@ -194,10 +253,22 @@ def _layer_norm_samples(dtype: dt.DType) -> Iterable[Sample]:
     ]
 
 
+def _layer_norm_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    x = ctx.inputs[0]
+    axes = tuple(range(x.ndim - len(ctx.attrs["normalized_shape"]), x.ndim))
+    if not axes:  # every element normalized alone: x-hat is 0 (and mean over no axes would mean over all)
+        zero = grad * 0.0
+        return (zero, zero, grad)[:len(ctx.inputs)]
+    _, rstd, xhat = _normalized(x, axes, ctx.attrs["eps"])
+    weighted = grad if len(ctx.inputs) == 1 else grad * ctx.inputs[1]
+    grads = [_normalization_grad(weighted, xhat, rstd, axes), grad * xhat, grad]
+    return tuple(grads[:len(ctx.inputs)])  # the engine sums weight / bias gradients over the leading axes
+
+
 _LAYER_NORM = register_op(OpDef(
     name="layer_norm", group="nn", inputs=("input", "weight", "bias"), infer=_layer_norm_infer,
     reference=_layer_norm_reference, attrs=(("normalized_shape", ()), ("eps", 1e-5)), dtypes=FLOATS,
-    promote=(0,), samples=_layer_norm_samples,
+    promote=(0,), samples=_layer_norm_samples, vjp=_layer_norm_vjp,
     doc="Layer normalization over the trailing normalized_shape dims (biased variance)."))
 
 
@@ -267,10 +338,27 @@ def _group_norm_samples(dtype: dt.DType) -> Iterable[Sample]:
     ]
 
 
+def _group_norm_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
+    from mycelia import ops
+
+    x = ctx.inputs[0]
+    groups = ctx.attrs["num_groups"]
+    grouped = (x.shape[0], groups, x.size // x.shape[0] // groups if x.shape[0] else 0)
+    channel_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    _, rstd, xhat = _normalized(ops.reshape(x, grouped), (2,), ctx.attrs["eps"])
+    weighted = grad if len(ctx.inputs) == 1 else grad * ops.reshape(ctx.inputs[1], channel_shape)
+    grads = [ops.reshape(_normalization_grad(ops.reshape(weighted, grouped), xhat, rstd, (2,)), x.shape)]
+    if len(ctx.inputs) > 1:
+        grads.append(sum_except(grad * ops.reshape(xhat, x.shape), 1))
+    if len(ctx.inputs) > 2:
+        grads.append(sum_except(grad, 1))
+    return tuple(grads)
+
+
 _GROUP_NORM = register_op(OpDef(
     name="group_norm", group="nn", inputs=("input", "weight", "bias"), infer=_group_norm_infer,
     reference=_group_norm_reference, attrs=(("num_groups", 1), ("eps", 1e-5)), dtypes=FLOATS, promote=(0,),
-    samples=_group_norm_samples,
+    samples=_group_norm_samples, vjp=_group_norm_vjp,
     doc="Group normalization over (N, C, *): statistics per (sample, group of C / num_groups channels)."))
 
 

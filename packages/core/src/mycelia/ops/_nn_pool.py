@@ -1,7 +1,9 @@
-"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d (MindSpore signatures; NCHW or unbatched CHW)."""
+"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d (MindSpore signatures; NCHW or unbatched CHW), and the
+gradient ops max_pool2d_backward (scatter-add by argmax index) and avg_pool2d_backward (its adjoint pair)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +16,7 @@ from mycelia.ops import _dispatch
 from mycelia.ops._define import FLOATS, INTEGERS
 from mycelia.ops._nn_util import (
     ceil_div,
+    constant,
     derived_dim,
     expect_rank,
     int_tuple,
@@ -24,7 +27,7 @@ from mycelia.ops._nn_util import (
 )
 from mycelia.ops._registry import OpDef, Sample, register_op
 
-__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "avg_pool2d_backward", "max_pool2d", "max_pool2d_backward"]
 
 
 def _pool_out(size: int, kernel: int, stride: int, before: int, after: int, dilation: int, ceil_mode: bool) -> int:
@@ -124,11 +127,23 @@ def _max_pool2d_samples(dtype: dt.DType) -> Iterable[Sample]:
     ]
 
 
+def _max_pool2d_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    x = ctx.inputs[0]
+    indices = None
+    if ctx.attrs["return_indices"]:
+        grad, indices = grad[0], ctx.outputs[1]
+    if grad is None:
+        return (None,)
+    if indices is None:  # recompute the argmax (the first maximum of each window gets the gradient)
+        indices = _dispatch.apply(_MAX_POOL2D, (x,), {**ctx.attrs, "return_indices": True})[1]
+    return (_dispatch.apply(_MAX_POOL2D_BACKWARD, (grad, indices), {"input_size": tuple(x.shape[-2:])}),)
+
+
 _MAX_POOL2D = register_op(OpDef(
     name="max_pool2d", group="nn", inputs=("x",), infer=_max_pool2d_infer, reference=_max_pool2d_reference,
     attrs=(("kernel_size", (1, 1)), ("stride", (1, 1)), ("padding", (0, 0)), ("dilation", (1, 1)),
            ("ceil_mode", False), ("return_indices", False)),
-    dtypes=FLOATS | INTEGERS, samples=_max_pool2d_samples,
+    dtypes=FLOATS | INTEGERS, samples=_max_pool2d_samples, vjp=_max_pool2d_vjp,
     doc="2-D max pooling over (N, C, H, W); with return_indices also the argmax as flat indices into H * W."))
 
 
@@ -201,11 +216,16 @@ def _avg_pool2d_samples(dtype: dt.DType) -> Iterable[Sample]:
     ]
 
 
+def _avg_pool2d_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    size = tuple(ctx.inputs[0].shape[-2:])
+    return (_dispatch.apply(_AVG_POOL2D_BACKWARD, (grad,), {"input_size": size, **ctx.attrs}),)
+
+
 _AVG_POOL2D = register_op(OpDef(
     name="avg_pool2d", group="nn", inputs=("input_x",), infer=_avg_pool2d_infer, reference=_avg_pool2d_reference,
     attrs=(("kernel_size", (1, 1)), ("stride", (1, 1)), ("padding", (0, 0, 0, 0)), ("ceil_mode", False),
            ("count_include_pad", True), ("divisor_override", 0)),
-    dtypes=FLOATS, samples=_avg_pool2d_samples, doc="2-D average pooling over (N, C, H, W)."))
+    dtypes=FLOATS, samples=_avg_pool2d_samples, vjp=_avg_pool2d_vjp, doc="2-D average pooling over (N, C, H, W)."))
 
 
 def avg_pool2d(input_x: Any, kernel_size: Any = 1, stride: Any = 1, padding: Any = 0, ceil_mode: bool = False,
@@ -263,10 +283,31 @@ def _adaptive_avg_pool2d_samples(dtype: dt.DType) -> Iterable[Sample]:
     ]
 
 
+@functools.lru_cache(maxsize=256)
+def _averaging(in_size: int, out_size: int) -> np.ndarray:
+    """(in_size, out_size): column i averages the input range of adaptive output cell i."""
+    matrix = np.zeros((in_size, out_size))
+    for i in range(out_size):
+        start, stop = (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
+        matrix[start:stop, i] = 1.0 / (stop - start)
+    return matrix
+
+
+def _adaptive_avg_pool2d_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    # the op is rows^T @ x @ columns with averaging matrices: the gradient is rows @ grad @ columns^T
+    from mycelia import ops
+
+    height, width = ctx.inputs[0].shape[-2:]
+    out_h, out_w = ctx.attrs["output_size"]
+    rows = constant(grad, _averaging(height, out_h))
+    columns = constant(grad, _averaging(width, out_w).T)
+    return (ops.matmul(ops.matmul(rows, grad), columns),)
+
+
 _ADAPTIVE_AVG_POOL2D = register_op(OpDef(
     name="adaptive_avg_pool2d", group="nn", inputs=("input",), infer=_adaptive_avg_pool2d_infer,
     reference=_adaptive_avg_pool2d_reference, attrs=(("output_size", (1, 1)),), dtypes=FLOATS,
-    samples=_adaptive_avg_pool2d_samples,
+    samples=_adaptive_avg_pool2d_samples, vjp=_adaptive_avg_pool2d_vjp,
     doc="2-D adaptive average pooling: output cell (i, j) averages rows floor(i*H/Ho)..ceil((i+1)*H/Ho) "
         "and the same for columns."))
 
@@ -284,3 +325,138 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
         sizes = (output_size, output_size)
     attrs = {"output_size": int_tuple(op, "output_size", sizes, 2, minimum=1)}
     return _dispatch.apply(_ADAPTIVE_AVG_POOL2D, (x,), attrs)
+
+
+# -- max_pool2d_backward --------------------------------------------------------------------------
+def _max_pool2d_backward_infer(g: TensorType, indices: TensorType, *, input_size: tuple[int, int]) -> TensorType:
+    op = "max_pool2d_backward"
+    expect_rank(op, "grad_output", g, (3, 4), "(N, C, H_out, W_out)")
+    if not indices.dtype.is_integer:
+        raise OpError(op, f"indices must be integer (flat positions in H * W), got {indices.dtype}")
+    if indices.rank != g.rank or (known(*indices.shape, *g.shape) and indices.shape != g.shape):
+        raise OpError(op, f"indices shape {shape_text(indices.shape)} must equal grad_output's {shape_text(g.shape)}")
+    return TensorType(g.dtype, (*g.shape[:-2], *input_size))
+
+
+def _max_pool2d_backward_reference(g: np.ndarray, indices: np.ndarray, input_size: Any) -> np.ndarray:
+    height, width = _pair(input_size)
+    out = np.zeros((*g.shape[:-2], height * width))
+    for position in np.ndindex(*g.shape):
+        target = (*position[:-2], indices[position])
+        out[target] += g[position]
+    return out.reshape(*g.shape[:-2], height, width)
+
+
+def _max_pool2d_backward_samples(dtype: dt.DType) -> Iterable[Sample]:
+    a = _rng_arrays(dtype, 14)
+    rng = np.random.default_rng(15)
+    return [
+        Sample((a(2, 3, 3, 3), rng.integers(0, 36, (2, 3, 3, 3))), {"input_size": (6, 6)}, note="collisions add"),
+        Sample((a(1, 2, 2, 3), rng.integers(0, 20, (1, 2, 2, 3)).astype(np.int32)), {"input_size": (4, 5)}),
+        Sample((a(2, 2, 2), rng.integers(0, 9, (2, 2, 2))), {"input_size": 3}, note="unbatched"),
+        Sample((a(0, 2, 2, 2), np.zeros((0, 2, 2, 2), dtype=np.int64)), {"input_size": (4, 4)}, note="empty batch"),
+    ]
+
+
+def _max_pool2d_backward_vjp(ctx: Any, grad: Any) -> tuple[Any, None]:
+    from mycelia import ops
+
+    g, indices = ctx.inputs
+    lead = tuple(grad.shape[:-2])
+    flat = ops.reshape(grad, (*lead, grad.shape[-2] * grad.shape[-1]))
+    picked = ops.gather_elements(flat, -1, ops.reshape(indices, (*lead, g.shape[-2] * g.shape[-1])))
+    return ops.reshape(picked, g.shape), None
+
+
+_MAX_POOL2D_BACKWARD = register_op(OpDef(
+    name="max_pool2d_backward", group="nn", inputs=("grad_output", "indices"), infer=_max_pool2d_backward_infer,
+    reference=_max_pool2d_backward_reference, attrs=(("input_size", (1, 1)),), dtypes=FLOATS,
+    samples=_max_pool2d_backward_samples, vjp=_max_pool2d_backward_vjp,
+    doc="Gradient of max_pool2d: grad_output scattered (and summed) into zeros of input_size at the flat argmax "
+        "indices (as max_pool2d's return_indices gives them)."))
+
+
+def max_pool2d_backward(grad_output: Any, indices: Any, input_size: Any) -> Any:
+    """Gradient of ``max_pool2d`` (a mycelia extension, used by autograd): each ``grad_output`` element is added
+    at its flat ``indices`` position (into H * W, as ``max_pool2d(..., return_indices=True)`` returns them) of a
+    zero tensor with spatial size ``input_size``."""
+    op = "max_pool2d_backward"
+    attrs = {"input_size": int_tuple(op, "input_size", input_size, 2, minimum=1)}
+    return _dispatch.apply(_MAX_POOL2D_BACKWARD, (grad_output, indices), attrs)
+
+
+# -- avg_pool2d_backward --------------------------------------------------------------------------
+def _avg_pool2d_backward_infer(g: TensorType, *, input_size: tuple[int, int], **attrs: Any) -> TensorType:
+    op = "avg_pool2d_backward"
+    expect_rank(op, "grad_output", g, (3, 4), "(N, C, H_out, W_out)")
+    source = TensorType(g.dtype, (*g.shape[:-2], *input_size))
+    expected = _avg_pool2d_infer(source, **attrs).shape
+    if known(*g.shape) and tuple(g.shape) != tuple(expected):
+        raise OpError(op, f"grad_output shape {shape_text(g.shape)} is not avg_pool2d's output shape "
+                          f"{shape_text(expected)} for input size {list(input_size)}")
+    return source
+
+
+def _avg_pool2d_backward_reference(g: np.ndarray, input_size: Any, kernel_size: Any = 1, stride: Any = 1,
+                                   padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                                   divisor_override: int | None = 0) -> np.ndarray:
+    # the adjoint of avg_pool2d, column by column: the gradient of sum(avg_pool2d(x) * g) with respect to x
+    height, width = _pair(input_size)
+    basis = np.eye(height * width).reshape(height * width, height, width)
+    out = np.zeros((*g.shape[:-2], height, width))
+    for k in range(height * width):
+        pooled = _avg_pool2d_reference(basis[k][None, None], kernel_size, stride, padding, ceil_mode,
+                                       count_include_pad, divisor_override)[0, 0]
+        out[..., k // width, k % width] = np.sum(g * pooled, axis=(-2, -1))
+    return out
+
+
+def _avg_pool2d_backward_samples(dtype: dt.DType) -> Iterable[Sample]:
+    a = _rng_arrays(dtype, 16)
+    return [
+        Sample((a(2, 3, 3, 3),), {"input_size": (6, 6), "kernel_size": 2, "stride": 2}),
+        Sample((a(1, 2, 4, 3),), {"input_size": (7, 5), "kernel_size": 3, "stride": 2, "padding": 1}),
+        Sample((a(1, 2, 4, 3),), {"input_size": (7, 5), "kernel_size": 3, "stride": 2, "padding": 1,
+                                  "count_include_pad": False}),
+        Sample((a(1, 2, 4, 4),), {"input_size": (6, 7), "kernel_size": 3, "stride": 2, "ceil_mode": True,
+                                  "padding": 1, "count_include_pad": False}, note="ceil, exclude pad"),
+        Sample((a(1, 2, 4, 4),), {"input_size": (5, 5), "kernel_size": 2, "divisor_override": 3}),
+        Sample((a(1, 2, 5, 5),), {"input_size": (6, 6), "kernel_size": 3, "padding": (1, 0, 0, 1)},
+               note="4-sided padding, overlapping windows"),
+        Sample((a(2, 4, 5),), {"input_size": (5, 6), "kernel_size": 2}, note="unbatched"),
+        Sample((a(0, 2, 2, 2),), {"input_size": (4, 4), "kernel_size": 2, "stride": 2}, note="empty batch"),
+    ]
+
+
+def _avg_pool2d_backward_vjp(ctx: Any, grad: Any) -> tuple[Any]:
+    attrs = {name: value for name, value in ctx.attrs.items() if name != "input_size"}
+    return (_dispatch.apply(_AVG_POOL2D, (grad,), attrs),)
+
+
+_AVG_POOL2D_BACKWARD = register_op(OpDef(
+    name="avg_pool2d_backward", group="nn", inputs=("grad_output",), infer=_avg_pool2d_backward_infer,
+    reference=_avg_pool2d_backward_reference,
+    attrs=(("input_size", (1, 1)), *(item for item in _AVG_POOL2D.attrs)), dtypes=FLOATS,
+    samples=_avg_pool2d_backward_samples, vjp=_avg_pool2d_backward_vjp,
+    doc="Gradient of avg_pool2d (its adjoint): each grad_output element divided by its window's divisor and "
+        "added over the window's input positions."))
+
+
+def avg_pool2d_backward(grad_output: Any, input_size: Any, kernel_size: Any = 1, stride: Any = 1, padding: Any = 0,
+                        ceil_mode: bool = False, count_include_pad: bool = True,
+                        divisor_override: int | None = 0) -> Any:
+    """Gradient of ``avg_pool2d`` (a mycelia extension, used by autograd) for an input of spatial size
+    ``input_size``; the other arguments are ``avg_pool2d``'s."""
+    op = "avg_pool2d_backward"
+    pads = int_tuple(op, "padding", padding, 2, lengths=(4,))
+    if divisor_override is None:
+        divisor_override = 0
+    if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
+        raise OpError(op, f"divisor_override must be an int, got {divisor_override!r}")
+    attrs = {"input_size": int_tuple(op, "input_size", input_size, 2, minimum=1),
+             "kernel_size": int_tuple(op, "kernel_size", kernel_size, 2, minimum=1),
+             "stride": int_tuple(op, "stride", stride, 2, minimum=1),
+             "padding": pads if len(pads) == 4 else (pads[0], pads[0], pads[1], pads[1]),
+             "ceil_mode": bool(ceil_mode), "count_include_pad": bool(count_include_pad),
+             "divisor_override": int(divisor_override)}
+    return _dispatch.apply(_AVG_POOL2D_BACKWARD, (grad_output,), attrs)

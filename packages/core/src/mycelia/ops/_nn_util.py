@@ -18,15 +18,18 @@ __all__ = [
     "ceil_div",
     "check_float",
     "check_reduction",
+    "constant",
     "derived_dim",
     "expect_rank",
     "expect_vector",
     "int_tuple",
     "known",
+    "needed",
     "require_tensor",
     "same_padding",
     "sample_array",
     "shape_text",
+    "sum_except",
 ]
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -130,3 +133,23 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[in
     out = ceil_div(size, stride)
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     return total // 2, total - total // 2
+
+
+def needed(value: Any) -> bool:
+    """Whether a gradient for ``value`` is wanted (it is tracked by a gradient being taken): vjps skip the
+    work for the others (the data of a first layer, a frozen weight, a target)."""
+    return isinstance(value, Tensor) and value._autograd is not None
+
+
+def constant(like: Tensor, array: Any, dtype: dt.DType | None = None) -> Tensor:
+    """A constant (never differentiated) on ``like``'s backend, of ``like``'s dtype unless given."""
+    dtype = like.dtype if dtype is None else dtype
+    data = like._backend.from_numpy(np.array(array, dtype=dtype.numpy, order="C"))
+    return Tensor._make(data, dtype, like._backend)
+
+
+def sum_except(t: Tensor, axis: int) -> Any:
+    """``t`` summed over every axis but ``axis`` (a per-channel gradient)."""
+    from mycelia import ops
+
+    return ops.sum(t, tuple(a for a in range(t.ndim) if a != axis))  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from mycelia import common, dataset, dtype, nn, ops
 from mycelia._autograd import no_grad
+from mycelia._checkpoint import CheckpointError, load_checkpoint, load_param_into_net, save_checkpoint
 from mycelia._context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context, set_device
 from mycelia._dlpack import from_dlpack
 from mycelia._grad_api import grad, value_and_grad
@@ -29,6 +30,7 @@ from mycelia.dtype import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
     "GRAPH_MODE",
     "PYNATIVE_MODE",
     "Parameter",
@@ -54,7 +56,10 @@ __all__ = [
     "int32",
     "int64",
     "list_backends",
+    "load_checkpoint",
+    "load_param_into_net",
     "no_grad",
+    "save_checkpoint",
     "set_context",
     "set_device",
     "set_seed",

@@ -7,6 +7,7 @@ from typing import Any
 from mycelia._grad_api import GradOperation, grad, stop_gradient, value_and_grad
 from mycelia.ops import (
     _activation,
+    _assign,
     _comparison,
     _creation,
     _elementwise,
@@ -19,6 +20,7 @@ from mycelia.ops import (
     _shape_ops,
 )
 from mycelia.ops._activation import *  # noqa: F403
+from mycelia.ops._assign import *  # noqa: F403
 from mycelia.ops._comparison import *  # noqa: F403
 from mycelia.ops._coverage import coverage
 from mycelia.ops._creation import *  # noqa: F403
@@ -33,7 +35,7 @@ from mycelia.ops._reduction import *  # noqa: F403
 from mycelia.ops._registry import OpDef, Sample, all_ops, get_op
 from mycelia.ops._shape_ops import *  # noqa: F403
 
-_FAMILIES = (_activation, _comparison, _creation, _elementwise, _indexing, _linalg, _loss, _nn,
+_FAMILIES = (_activation, _assign, _comparison, _creation, _elementwise, _indexing, _linalg, _loss, _nn,
              _random, _reduction, _shape_ops)
 
 __all__ = ["GradOperation", "OpDef", "Sample", "all_ops", "coverage", "get_op", "grad", "stop_gradient",

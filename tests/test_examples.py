@@ -22,7 +22,7 @@ def _load(name: str) -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize(("model", "epochs"), [("mlp", 10), ("lenet", 8)])
+@pytest.mark.parametrize(("model", "epochs"), [("mlp", 15), ("lenet", 12)])
 def test_digits_reaches_95_percent(model: str, epochs: int, tmp_path: Path) -> None:
     digits = _load("train_digits")
     checkpoint = tmp_path / f"{model}.ckpt"

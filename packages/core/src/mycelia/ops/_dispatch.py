@@ -132,20 +132,7 @@ def apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
 def _run_planned(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any], plan: tuple[Kernel, Any]) -> Any:
     kernel, result = plan
     backend = args[0]._backend
-    try:
-        out = kernel(*[arg._data for arg in args], **attrs)
-    except OpError:
-        raise
-    except (ValueError, TypeError, IndexError, OverflowError) as error:
-        raise OpError(op.name, f"{type(error).__name__} from the kernel: {error} "
-                               f"(inputs: {_describe(list(args))}, attributes: {attrs})", backend.name) from None
-    if type(result) is tuple:
-        outputs = tuple(_make_tensor(backend.conform(o, t.dtype), t.dtype, backend) for o, t in zip(out, result))
-    else:
-        outputs = (_make_tensor(backend.conform(out, result.dtype), result.dtype, backend),)
-    if _autograd.state.depth and _autograd.state.enabled:
-        _autograd.record(op, args, attrs, outputs)
-    return outputs if type(result) is tuple else outputs[0]
+    return _run_kernel(op, args, attrs, kernel, [arg._data for arg in args], result, backend)
 
 
 def _apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any], plan_key: Any) -> Any:
@@ -225,6 +212,12 @@ def _apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any], plan_key: An
             _plans.clear()
         _plans[plan_key] = (kernel, result)
     call_args = [arrays[:variadic_count], *arrays[variadic_count:]] if variadic_count >= 0 else arrays
+    return _run_kernel(op, args, attrs, kernel, call_args, result, backend)
+
+
+def _run_kernel(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any], kernel: Kernel, call_args: list[Any],
+                result: Any, backend: Backend) -> Any:
+    """Call the kernel, wrap its result(s) as tensors of the inferred types, record for autograd."""
     try:
         out = kernel(*call_args, **attrs)
     except OpError:

@@ -21,6 +21,7 @@ __all__ = [
     "SIGNED",
     "binary_op",
     "random_array",
+    "result_dtype",
     "unary_op",
 ]
 
@@ -51,7 +52,8 @@ def random_array(shape: tuple[int, ...], dtype: dt.DType, rng: np.random.Generat
     return np.asarray(values, dtype=dtype.numpy)
 
 
-def _result_dtype(rule: str, dtype: dt.DType) -> dt.DType:
+def result_dtype(rule: str, dtype: dt.DType) -> dt.DType:
+    """``"same"``, ``"float"`` (integers and bool give float32) or ``"bool"``."""
     if rule == "bool":
         return dt.bool_
     if rule == "float" and not dtype.is_floating_point:
@@ -68,7 +70,7 @@ def unary_op(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.D
     """
 
     def infer(x: TensorType) -> TensorType:
-        return TensorType(_result_dtype(result, x.dtype), x.shape)
+        return TensorType(result_dtype(result, x.dtype), x.shape)
 
     def samples(dtype: dt.DType) -> Iterable[Sample]:
         rng = np.random.default_rng(len(name))
@@ -91,7 +93,7 @@ def binary_op(name: str, reference: Callable[..., Any], *, dtypes: frozenset[dt.
     """Declare an elementwise binary op with broadcasting and return ``f(input, other)``."""
 
     def infer(x: TensorType, y: TensorType) -> TensorType:
-        return TensorType(_result_dtype(result, x.dtype), broadcast_shapes(name, x.shape, y.shape))
+        return TensorType(result_dtype(result, x.dtype), broadcast_shapes(name, x.shape, y.shape))
 
     def samples(dtype: dt.DType) -> Iterable[Sample]:
         rng = np.random.default_rng(len(name))

@@ -20,7 +20,7 @@ from mycelia._errors import OpError
 from mycelia._tensor import Tensor
 from mycelia._types import TensorType
 from mycelia.ops import _dispatch
-from mycelia.ops._define import BINARY_SHAPES, FLOATS, UNARY_SHAPES, random_array
+from mycelia.ops._define import BINARY_SHAPES, FLOATS, UNARY_SHAPES, random_array, result_dtype
 from mycelia.ops._registry import OpDef, Sample, register_op
 from mycelia.ops._shapes import broadcast_shapes
 
@@ -124,15 +124,6 @@ def as_float64(reference: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapped.__name__ = getattr(reference, "__name__", "reference")
     return wrapped
-
-
-def result_dtype(rule: str, dtype: dt.DType) -> dt.DType:
-    """``"same"``, ``"float"`` (integers and bool give float32) or ``"bool"``."""
-    if rule == "bool":
-        return dt.bool_
-    if rule == "float" and not dtype.is_floating_point:
-        return dt.float32
-    return dtype
 
 
 def check_number(op: str, name: str, value: Any, *, allow_none: bool = False) -> None:

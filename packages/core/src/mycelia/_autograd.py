@@ -18,7 +18,7 @@ from typing import Any
 
 from mycelia._tensor import Tensor
 
-__all__ = ["Leaf", "Node", "VjpContext", "backward", "is_recording", "no_grad", "record"]
+__all__ = ["Leaf", "Node", "VjpContext", "backward", "is_recording", "needs_gradient", "no_grad", "record"]
 
 
 class _State(threading.local):
@@ -75,6 +75,12 @@ def tracked(value: Any) -> bool:
         return False
     meta = value._autograd
     return not isinstance(meta, tuple) or meta[0].inputs is not None
+
+
+def needs_gradient(value: Any) -> bool:
+    """Whether a vjp must compute this input's gradient: a tracked float tensor. Python scalars,
+    untracked tensors and integer/bool tensors get none, so rules can skip the work."""
+    return tracked(value) and value._dtype.is_floating_point  # type: ignore[no-any-return]
 
 
 def record(op: Any, inputs: tuple[Any, ...], attrs: dict[str, Any], outputs: tuple[Tensor, ...]) -> None:

@@ -104,7 +104,7 @@ def _plan_key(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     promotion (none needed), the same inferred result and the same kernel."""
     key: list[Any] = [op]
     for arg in args:
-        if type(arg) is not Tensor:
+        if not isinstance(arg, Tensor):  # Parameters included
             return None
         key.append(arg._dtype)
         key.append(arg._data.shape)

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from mycelia import dtype as dt
+from mycelia._autograd import needs_gradient
 from mycelia._errors import OpError
-from mycelia._tensor import Tensor
 from mycelia._types import TensorType
 from mycelia.ops import _dispatch
 from mycelia.ops._define import BINARY_SHAPES, FLOATS, UNARY_SHAPES, random_array, result_dtype
@@ -49,10 +49,7 @@ TERNARY_SHAPES: tuple[tuple[tuple[int, ...], ...], ...] = (
 )
 
 
-def wants_gradient(value: Any) -> bool:
-    """Whether a vjp must compute this input's gradient: a tracked float Tensor (Python scalars,
-    untracked tensors and integer/bool tensors get none, so their gradients are not computed)."""
-    return isinstance(value, Tensor) and value._autograd is not None and value._dtype.is_floating_point
+wants_gradient = needs_gradient  # the engine's rule, under the name this family's vjps use
 
 
 def no_gradient(ctx: Any, grad: Any) -> tuple[None, ...]:

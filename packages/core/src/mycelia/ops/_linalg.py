@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mycelia import dtype as dt
+from mycelia._autograd import needs_gradient
 from mycelia._errors import OpError
 from mycelia._types import Dim, Shape, TensorType
 from mycelia.ops import _dispatch
@@ -83,11 +84,12 @@ def _matmul_vjp(ctx: Any, grad: Any) -> tuple[Any, Any]:
         grad = ops.reshape(grad, (*grad.shape[:batch_rank], *rows, *columns))
     b_t = ops.reshape(b, (1, inner)) if b.ndim == 1 else ops.swapaxes(b, -1, -2)
     a_t = ops.reshape(a, (inner, 1)) if a.ndim == 1 else ops.swapaxes(a, -1, -2)
-    grad_a = ops.matmul(grad, b_t)
-    grad_b = ops.matmul(a_t, grad)
-    if a.ndim == 1:  # drop the row a was promoted to
+    # Only what is differentiated: a network's input needs no (large) gradient.
+    grad_a = ops.matmul(grad, b_t) if needs_gradient(a) else None
+    grad_b = ops.matmul(a_t, grad) if needs_gradient(b) else None
+    if a.ndim == 1 and grad_a is not None:  # drop the row a was promoted to
         grad_a = ops.reshape(grad_a, (*grad_a.shape[:-2], inner))
-    if b.ndim == 1:  # drop the column b was promoted to
+    if b.ndim == 1 and grad_b is not None:  # drop the column b was promoted to
         grad_b = ops.reshape(grad_b, grad_b.shape[:-1])
     return grad_a, grad_b
 

@@ -91,16 +91,17 @@ nb::object binary_fast(nb::handle cache, nb::handle x, nb::handle y) {
         slot(y.ptr(), offset_backend) != slot(x.ptr(), offset_backend))
         return nb::none();
     PyObject *x_data = slot(x.ptr(), offset_data), *y_data = slot(y.ptr(), offset_data);
-    // Equal shapes only: broadcasting needs inference (and its error messages) in Python.
-    nb::object x_shape = nb::steal(PyObject_GetAttrString(x_data, "shape"));
-    nb::object y_shape = nb::steal(PyObject_GetAttrString(y_data, "shape"));
-    if (!x_shape.is_valid() || !y_shape.is_valid()) throw nb::python_error();
-    int equal = PyObject_RichCompareBool(x_shape.ptr(), y_shape.ptr(), Py_EQ);
-    if (equal < 0) throw nb::python_error();
-    if (!equal) return nb::none();
+    // Broadcasting is the kernel's (numpy semantics, as infer's). Shapes that do not broadcast make
+    // it raise ValueError: the Python path then runs inference, which raises the full error.
     PyObject *args[2] = {x_data, y_data};
     PyObject *out = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), args, 2, nullptr);
-    if (!out) throw nb::python_error();
+    if (!out) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+            return nb::none();
+        }
+        throw nb::python_error();
+    }
     return make_tensor(entry, out, slot(x.ptr(), offset_backend));
 }
 

@@ -71,3 +71,12 @@ def test_plan_cache_respects_promotion() -> None:
     assert ms.ops.matmul(a, a).dtype is ms.float32
     assert ms.ops.matmul(a, b).dtype is ms.float64
     assert ms.ops.matmul(a, b).dtype is ms.float64  # second call: cached path, same answer
+
+
+def test_broadcasting_takes_the_hot_path_and_bad_shapes_still_raise_the_full_error() -> None:
+    x = ms.Tensor(np.ones((4, 3), np.float32))
+    bias = ms.Tensor(np.arange(3, dtype=np.float32))
+    x + x  # builds the hot-path entry
+    assert (x + bias).tolist() == [[1.0, 2.0, 3.0]] * 4
+    with pytest.raises(OpError, match=r"add: shapes \[4, 3\] and \[2\] cannot be broadcast"):
+        x + ms.Tensor(np.ones(2, np.float32))

@@ -316,8 +316,9 @@ def _with_scalar(op: OpDef, cache: dict[Any, FastEntry], tensor: Tensor, scalar:
 
 
 def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:
-    """The functional API of an elementwise binary op. Hot paths: two tensors of one dtype,
-    backend and shape; a tensor with a Python scalar that does not change its dtype (``x * 0.5``).
+    """The functional API of an elementwise binary op. Hot paths: two tensors of one dtype and
+    backend (broadcasting left to the kernel, numpy semantics like ``infer``'s); a tensor with a
+    Python scalar that does not change its dtype (``x * 0.5``).
     Anything else takes :func:`apply`."""
     cache: dict[Any, FastEntry] = {}
 
@@ -346,13 +347,18 @@ def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:
             x = input._data
             if type(other) is Tensor:
                 y = other._data
-                if other._dtype is dtype and other._backend is backend and x.shape == y.shape \
-                        and other._autograd is None:
+                if other._dtype is dtype and other._backend is backend and other._autograd is None:
                     entry = cache.get(dtype)
                     if entry is None or entry[3] is not backend:
+                        if x.shape != y.shape:  # build entries from same-shape calls only
+                            return apply(op, (input, other), {})
                         entry = _fast_entry(op, cache, dtype, dtype, backend, lambda kernel: kernel(x, y))
                     if entry is not None:
-                        return _finish(entry, entry[0](x, y))
+                        try:
+                            out = entry[0](x, y)
+                        except ValueError:  # shapes that do not broadcast: apply raises the full error
+                            return apply(op, (input, other), {})
+                        return _finish(entry, out)
             elif type(other) in _SCALAR_TYPES:
                 result = _with_scalar(op, cache, input, other, scalar_first=False)
                 if result is not None:

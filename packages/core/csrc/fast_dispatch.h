@@ -2,7 +2,7 @@
 //
 // Tensor is a Python class with __slots__; configure() reads the slot offsets from its member
 // descriptors once, so the hot path reads and writes the slots directly. The per-op cache is a
-// dict {dtype: (kernel, result_dtype, needs_conform, backend)} filled by the Python path; a miss,
+// dict {dtype: (kernel, result_dtype, needs_conform, backend, array_type)} filled by Python; a miss,
 // a tracked (autograd) tensor, a subclass, mismatched dtypes/backends or a result that
 // needs conforming all return None, and the caller falls back to Python. Broadcasting is left to the
 // kernel; a kernel ValueError (shapes that do not broadcast) also returns None.

@@ -27,11 +27,12 @@ inline PyObject *&slot(PyObject *object, Py_ssize_t offset) {
     return *reinterpret_cast<PyObject **>(reinterpret_cast<char *>(object) + offset);
 }
 
-// The cache entry for x's dtype when x is a plain, untracked tensor on the entry's backend.
-PyObject *entry_for(PyObject *cache, PyObject *x) {
+// The cache entry under `key` (default: x's dtype) when x is a plain, untracked tensor on the
+// entry's backend.
+PyObject *entry_for(PyObject *cache, PyObject *x, PyObject *key = nullptr) {
     if (tensor_type == nullptr || Py_TYPE(x) != tensor_type) return nullptr;
     if (slot(x, offset_autograd) != Py_None) return nullptr;
-    PyObject *entry = PyDict_GetItem(cache, slot(x, offset_dtype));  // borrowed
+    PyObject *entry = PyDict_GetItem(cache, key ? key : slot(x, offset_dtype));  // borrowed
     if (entry == nullptr || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 5) return nullptr;
     if (PyTuple_GET_ITEM(entry, 2) != Py_False) return nullptr;  // needs conform: Python path
     if (PyTuple_GET_ITEM(entry, 3) != slot(x, offset_backend)) return nullptr;
@@ -84,24 +85,60 @@ nb::object unary_fast(nb::handle cache, nb::handle x) {
     return make_tensor(entry, out, slot(x.ptr(), offset_backend));
 }
 
-nb::object binary_fast(nb::handle cache, nb::handle x, nb::handle y) {
-    PyObject *entry = entry_for(cache.ptr(), x.ptr());
-    if (entry == nullptr || Py_TYPE(y.ptr()) != tensor_type) return nb::none();
-    if (slot(y.ptr(), offset_autograd) != Py_None || slot(y.ptr(), offset_dtype) != slot(x.ptr(), offset_dtype) ||
-        slot(y.ptr(), offset_backend) != slot(x.ptr(), offset_backend))
-        return nb::none();
-    PyObject *x_data = slot(x.ptr(), offset_data), *y_data = slot(y.ptr(), offset_data);
-    // Broadcasting is the kernel's (numpy semantics, as infer's). Shapes that do not broadcast make
-    // it raise ValueError: the Python path then runs inference, which raises the full error.
-    PyObject *args[2] = {x_data, y_data};
+// Runs a kernel; a ValueError (shapes that do not broadcast, a scalar that does not fit) means
+// "take the Python path", which raises the full error. Returns a new reference or nullptr.
+PyObject *call_kernel(PyObject *entry, PyObject *first, PyObject *second) {
+    PyObject *args[2] = {first, second};
     PyObject *out = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), args, 2, nullptr);
     if (!out) {
         if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+            return nullptr;
+        }
+        throw nb::python_error();
+    }
+    return out;
+}
+
+// tensor (op) Python float/int, either order: the entry is keyed (dtype, scalar type, scalar_first)
+// and exists only where the scalar keeps the tensor's dtype. bool scalars take the Python path.
+nb::object scalar_fast(PyObject *cache, PyObject *tensor, PyObject *scalar, bool scalar_first) {
+    PyTypeObject *scalar_type = Py_TYPE(scalar);
+    if (tensor_type == nullptr || Py_TYPE(tensor) != tensor_type ||
+        (scalar_type != &PyFloat_Type && scalar_type != &PyLong_Type))
+        return nb::none();
+    PyObject *dtype = slot(tensor, offset_dtype);
+    nb::object key = nb::steal(PyTuple_Pack(3, dtype, reinterpret_cast<PyObject *>(scalar_type),
+                                            scalar_first ? Py_True : Py_False));
+    if (!key.is_valid()) throw nb::python_error();
+    PyObject *entry = entry_for(cache, tensor, key.ptr());
+    if (entry == nullptr) return nb::none();
+    PyObject *backend = slot(tensor, offset_backend);
+    nb::object operand = nb::steal(PyObject_CallMethod(backend, "from_scalar", "OO", scalar, dtype));
+    if (!operand.is_valid()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {  // e.g. uint8 + 300: Python path errors
             PyErr_Clear();
             return nb::none();
         }
         throw nb::python_error();
     }
+    PyObject *data = slot(tensor, offset_data);
+    PyObject *out = scalar_first ? call_kernel(entry, operand.ptr(), data) : call_kernel(entry, data, operand.ptr());
+    if (out == nullptr) return nb::none();
+    return make_tensor(entry, out, backend);
+}
+
+nb::object binary_fast(nb::handle cache, nb::handle x, nb::handle y) {
+    if (Py_TYPE(y.ptr()) != tensor_type) return scalar_fast(cache.ptr(), x.ptr(), y.ptr(), false);
+    if (Py_TYPE(x.ptr()) != tensor_type) return scalar_fast(cache.ptr(), y.ptr(), x.ptr(), true);
+    PyObject *entry = entry_for(cache.ptr(), x.ptr());
+    if (entry == nullptr) return nb::none();
+    if (slot(y.ptr(), offset_autograd) != Py_None || slot(y.ptr(), offset_dtype) != slot(x.ptr(), offset_dtype) ||
+        slot(y.ptr(), offset_backend) != slot(x.ptr(), offset_backend))
+        return nb::none();
+    // Broadcasting is the kernel's (numpy semantics, as infer's).
+    PyObject *out = call_kernel(entry, slot(x.ptr(), offset_data), slot(y.ptr(), offset_data));
+    if (out == nullptr) return nb::none();
     return make_tensor(entry, out, slot(x.ptr(), offset_backend));
 }
 

@@ -112,3 +112,16 @@ def test_parameter_tuple_checks_items() -> None:
     assert len(params) == 2
     with pytest.raises(TypeError, match="holds Parameters"):
         nn.ParameterTuple([1])
+
+
+def test_to_float_casts_float_inputs_of_every_cell() -> None:
+    class Double(nn.Cell):
+        def construct(self, x: Any) -> Any:
+            return x * 2
+
+    outer = nn.SequentialCell([Double(), Double()]).to_float(ms.float16)
+    out = outer(ms.Tensor(np.ones(3, np.float32)))
+    assert out.dtype is ms.float16 and out.tolist() == [4.0, 4.0, 4.0]
+    assert outer(ms.Tensor(np.ones(2, np.int32))).dtype is ms.int32  # integers are left alone
+    with pytest.raises(ValueError, match="float dtype"):
+        Double().to_float(ms.int8)

@@ -11,6 +11,21 @@ from mycelia_backend_cpu._kernels.nn_conv import work
 __all__ = ["KERNELS"]
 
 
+
+def _window_sizes(out_shape: tuple[int, int], in_shape: tuple[int, int], kernel: tuple[int, int],
+                  stride: tuple[int, int], padding: tuple[int, int, int, int], count_include_pad: bool) -> np.ndarray:
+    """Elements each average-pooling window divides by: (out_h, out_w), padding counted or not."""
+    (out_h, out_w), (height, width), (kh, kw), (sh, sw) = out_shape, in_shape, kernel, stride
+    top, bottom, left, right = padding
+    h0 = np.arange(out_h) * sh - top
+    w0 = np.arange(out_w) * sw - left
+    h1 = np.minimum(h0 + kh, height + bottom)
+    w1 = np.minimum(w0 + kw, width + right)
+    if not count_include_pad:
+        h0, w0 = np.maximum(h0, 0), np.maximum(w0, 0)
+        h1, w1 = np.minimum(h1, height), np.minimum(w1, width)
+    return (h1 - h0)[:, None] * (w1 - w0)[None, :]
+
 def _out_size(size: int, kernel: int, stride: int, before: int, after: int, dilation: int, ceil_mode: bool) -> int:
     span = size + before + after - dilation * (kernel - 1) - 1
     out = (-(-span // stride) if ceil_mode else span // stride) + 1
@@ -82,14 +97,8 @@ def _avg_pool2d(x: np.ndarray, *, kernel_size: tuple[int, int], stride: tuple[in
     if divisor_override:
         total /= divisor_override
     else:
-        h0 = np.arange(out_h) * sh - top
-        w0 = np.arange(out_w) * sw - left
-        h1 = np.minimum(h0 + kh, height + bottom)
-        w1 = np.minimum(w0 + kw, width + right)
-        if not count_include_pad:
-            h0, w0 = np.maximum(h0, 0), np.maximum(w0, 0)
-            h1, w1 = np.minimum(h1, height), np.minimum(w1, width)
-        total /= ((h1 - h0)[:, None] * (w1 - w0)[None, :]).astype(total.dtype)
+        total /= _window_sizes((out_h, out_w), (height, width), (kh, kw), (sh, sw), (top, bottom, left, right),
+                               count_include_pad).astype(total.dtype)
     return total[0] if unbatched else total
 
 
@@ -137,14 +146,8 @@ def _avg_pool2d_backward(g: np.ndarray, *, input_size: tuple[int, int], kernel_s
     if divisor_override:
         scaled = g / divisor_override
     else:
-        h0 = np.arange(out_h) * sh - top
-        w0 = np.arange(out_w) * sw - left
-        h1 = np.minimum(h0 + kh, height + bottom)
-        w1 = np.minimum(w0 + kw, width + right)
-        if not count_include_pad:
-            h0, w0 = np.maximum(h0, 0), np.maximum(w0, 0)
-            h1, w1 = np.minimum(h1, height), np.minimum(w1, width)
-        scaled = g / ((h1 - h0)[:, None] * (w1 - w0)[None, :]).astype(g.dtype)
+        scaled = g / _window_sizes((out_h, out_w), (height, width), (kh, kw), (sh, sw), (top, bottom, left, right),
+                                   count_include_pad).astype(g.dtype)
     extra_h = max(bottom, (out_h - 1) * sh + kh - top - height)
     extra_w = max(right, (out_w - 1) * sw + kw - left - width)
     full = np.zeros((*g.shape[:2], top + height + extra_h, left + width + extra_w), dtype=g.dtype)

@@ -144,3 +144,22 @@ def test_tensor_kept_from_an_earlier_gradient_is_a_constant_later() -> None:
 def test_non_differentiable_op_on_the_path_gives_no_gradient() -> None:
     g = ms.grad(lambda a: ops.sum(a * 2) + ops.sum(ops.argmax(a, 0).astype(ms.float64)))(_t([1.0, 3.0]))
     np.testing.assert_allclose(g.asnumpy(), [2.0, 2.0])
+
+
+def test_assigning_into_a_tensor_after_an_op_used_it_is_a_clear_error() -> None:
+    def f(a: Any) -> Any:
+        y = a * 1
+        z = y * y  # reads y's current value
+        y[0] = 0.0  # ... which is then replaced
+        return ops.sum(z)
+
+    with pytest.raises(RuntimeError, match=r"mul: input \d was modified in place"):
+        ms.grad(f)(_t([1.0, 2.0]))
+
+    def g(a: Any) -> Any:  # assigning before use, and y[i] += v, are fine
+        y = a * 1
+        y[0] = 5.0
+        y[1] += a[0]
+        return ops.sum(y * y)
+
+    np.testing.assert_allclose(ms.grad(g)(_t([1.0, 2.0])).asnumpy(), [2 * 3.0, 2 * 3.0])

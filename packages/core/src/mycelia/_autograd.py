@@ -39,12 +39,18 @@ class Leaf:
 class Node:
     """One recorded op call: what its vjp needs, dropped after backward uses it."""
 
-    __slots__ = ("attrs", "inputs", "op", "outputs")
+    __slots__ = ("attrs", "inputs", "op", "outputs", "versions")
 
     def __init__(self, op: Any, inputs: tuple[Any, ...], attrs: dict[str, Any], outputs: tuple[Tensor, ...]):
         self.op = op
         self.inputs: tuple[Any, ...] | None = inputs
         self.attrs = attrs
+        # The buffer each tracked input held when recorded. Tensors are values (in-place updates
+        # rebind `_data`), so a different buffer at backward time means the input was assigned into
+        # after this op read it, and its gradient would silently use the new value.
+        skipped = getattr(op, "updated_in_place", ())
+        self.versions: tuple[Any, ...] = tuple(value._data if tracked(value) and position not in skipped else None
+                                               for position, value in enumerate(_flatten(inputs)))
         # Weak: an output nobody consumed gets no gradient, and no tensor->node->tensor cycle forms.
         self.outputs: tuple[weakref.ref[Tensor], ...] | None = tuple(weakref.ref(o) for o in outputs)
 
@@ -119,6 +125,15 @@ def _creator(tensor: Tensor) -> Node | None:
     return None
 
 
+def _check_not_modified(node: Node) -> None:
+    for position, (value, recorded) in enumerate(zip(_flatten(node.inputs or ()), node.versions)):
+        if recorded is not None and value._data is not recorded:
+            raise RuntimeError(
+                f"{node.op.name}: input {position} was modified in place (e.g. y[i] = v) after this op used it, "
+                f"so its gradient would use the new value. Assign into a copy instead (y = y.copy()) or "
+                f"compute the new value functionally.")
+
+
 def _topological(output_nodes: list[Node], targets: set[int]) -> list[Node]:
     """Nodes reachable from the outputs, consumers before producers; expansion stops at targets."""
     order: list[Node] = []
@@ -175,6 +190,7 @@ def backward(outputs: Sequence[Tensor], output_grads: Sequence[Tensor],
                 if not node.op.differentiable:
                     continue  # e.g. argmax: no gradient flows through it
                 raise NotImplementedError(f"{node.op.name}: no gradient rule (vjp) is defined for this op")
+            _check_not_modified(node)
             context = VjpContext(node.inputs, tuple(node_outputs), node.attrs)  # type: ignore[arg-type]
             upstream: Any = output_grads_of_node[0] if len(node_outputs) == 1 else tuple(output_grads_of_node)
             input_grads = node.op.vjp(context, upstream)
@@ -188,6 +204,7 @@ def backward(outputs: Sequence[Tensor], output_grads: Sequence[Tensor],
             if not nested:
                 node.inputs = None  # free intermediates as soon as they have been used
                 node.outputs = None
+                node.versions = ()
     finally:
         state.enabled = previous
     return [grads[id(target)][1] if id(target) in grads else None for target in targets]

@@ -216,7 +216,7 @@ def _embedding_vjp(ctx: Any, grad: Any) -> tuple[None, Any]:
 
 
 _EMBEDDING = register_op(OpDef(
-    name="embedding", group="nn", inputs=("input", "weight"), infer=_embedding_infer,
+    name="embedding", group="nn", inputs=("input", "weight"), infer=_embedding_infer, updated_in_place=(1,),
     reference=_embedding_reference,
     attrs=(("max_norm", None), ("norm_type", 2.0), ("padding_idx", None), ("scale_grad_by_freq", False)),
     dtypes=FLOATS | INTEGERS, promote=(1,), samples=_embedding_samples, vjp=_embedding_vjp,

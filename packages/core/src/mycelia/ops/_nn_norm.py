@@ -160,6 +160,7 @@ def _batch_norm_vjp(ctx: Any, grad: Any) -> tuple[Any, ...]:
 
 _BATCH_NORM = register_op(OpDef(
     name="batch_norm", group="nn", inputs=("input_x", "running_mean", "running_var", "weight", "bias"),
+    updated_in_place=(1, 2),
     infer=_batch_norm_infer, reference=_batch_norm_reference,
     attrs=(("training", False), ("momentum", 0.1), ("eps", 1e-5)), dtypes=FLOATS, promote=(0,),
     samples=_batch_norm_samples, vjp=_batch_norm_vjp,

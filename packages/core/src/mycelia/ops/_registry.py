@@ -60,6 +60,9 @@ class OpDef:
     decomposition: Callable[..., Any] | None = None
     method: str | None = None  # Tensor method name, when MindSpore has one
     differentiable: bool = True  # False for ops with integer/bool results or zero gradients by definition
+    # Inputs the op's front function rebinds after the call (running statistics, renormalised embedding
+    # rows). Their gradient never reads their values, so autograd's in-place check skips them.
+    updated_in_place: tuple[int, ...] = ()
     doc: str = ""
 
 

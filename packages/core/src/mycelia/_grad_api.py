@@ -143,30 +143,33 @@ def _pack(positions: int | Sequence[int] | None, input_grads: tuple[Tensor, ...]
     return inputs, weights
 
 
-def value_and_grad(fn: Callable[..., Any], grad_position: int | Sequence[int] | None = 0, weights: Any = None,
-                   has_aux: bool = False, return_ids: bool = False) -> Callable[..., Any]:
-    """``value_and_grad(fn)(*args) -> (value, grads)``, as ``mindspore.value_and_grad``."""
+def _gradient_function(api: str, fn: Callable[..., Any], grad_position: int | Sequence[int] | None, weights: Any,
+                       has_aux: bool, return_ids: bool) -> Callable[..., tuple[Any, Any]]:
+    """``f(*args) -> (value, grads packed as MindSpore returns them)``, shared by grad and value_and_grad."""
     if grad_position is None and weights is None:
-        raise ValueError("value_and_grad: grad_position and weights cannot both be None")
+        raise ValueError(f"{api}: grad_position and weights cannot both be None")
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def compute(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         value, input_grads, weight_grads = run_with_gradients(fn, args, kwargs, grad_position, weights, has_aux)
         names = [getattr(w, "name", str(i)) for i, w in enumerate(_weights(weights))]
         return value, _pack(grad_position, input_grads, weight_grads, weights is not None, return_ids, names)
 
-    return wrapper
+    return compute
+
+
+def value_and_grad(fn: Callable[..., Any], grad_position: int | Sequence[int] | None = 0, weights: Any = None,
+                   has_aux: bool = False, return_ids: bool = False) -> Callable[..., Any]:
+    """``value_and_grad(fn)(*args) -> (value, grads)``, as ``mindspore.value_and_grad``."""
+    return _gradient_function("value_and_grad", fn, grad_position, weights, has_aux, return_ids)
 
 
 def grad(fn: Callable[..., Any], grad_position: int | Sequence[int] | None = 0, weights: Any = None,
          has_aux: bool = False, return_ids: bool = False) -> Callable[..., Any]:
     """``grad(fn)(*args) -> grads`` (``(grads, aux)`` with ``has_aux``), as ``mindspore.grad``."""
-    if grad_position is None and weights is None:
-        raise ValueError("grad: grad_position and weights cannot both be None")
+    compute = _gradient_function("grad", fn, grad_position, weights, has_aux, return_ids)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        value, input_grads, weight_grads = run_with_gradients(fn, args, kwargs, grad_position, weights, has_aux)
-        names = [getattr(w, "name", str(i)) for i, w in enumerate(_weights(weights))]
-        grads = _pack(grad_position, input_grads, weight_grads, weights is not None, return_ids, names)
+        value, grads = compute(*args, **kwargs)
         if has_aux:
             aux = tuple(value[1:])
             return grads, aux[0] if len(aux) == 1 else aux

@@ -9,6 +9,7 @@ import numpy as np
 
 import mycelia as ms
 from mycelia import dtype as dt
+from mycelia._testing import numeric_gradients, tensor_objective
 from mycelia.ops import OpDef, Sample
 
 EPSILON = 1e-6
@@ -83,15 +84,8 @@ def check_gradients(op: OpDef) -> int:
         if objective(*tensors) is None:
             continue  # no float output (e.g. all-integer results)
         analytic = ms.grad(objective, grad_position=tuple(range(len(values))))(*tensors)
-        for position, value in enumerate(values):
-            numeric = np.zeros_like(value)
-            for flat in range(value.size):
-                shifted = [v.copy() for v in values]
-                shifted[position].reshape(-1)[flat] += EPSILON
-                plus = objective(*[ms.Tensor(v) for v in shifted]).item()
-                shifted[position].reshape(-1)[flat] -= 2 * EPSILON
-                minus = objective(*[ms.Tensor(v) for v in shifted]).item()
-                numeric.reshape(-1)[flat] = (plus - minus) / (2 * EPSILON)
+        numerics = numeric_gradients(tensor_objective(objective), values, EPSILON)
+        for position, numeric in enumerate(numerics):
             got = analytic[position].asnumpy()
             np.testing.assert_allclose(got, numeric, rtol=RTOL, atol=ATOL,
                                        err_msg=f"{op.name} {sample.note}: d/d input {slots[position]}")

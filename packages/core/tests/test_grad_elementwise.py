@@ -11,6 +11,7 @@ import pytest
 
 import mycelia as ms
 from mycelia import ops
+from mycelia._testing import numeric_gradients
 
 
 def _t(values: Any, dtype: Any = np.float64) -> ms.Tensor:
@@ -18,14 +19,7 @@ def _t(values: Any, dtype: Any = np.float64) -> ms.Tensor:
 
 
 def _numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    out = np.zeros_like(x)
-    for i in range(x.size):
-        shifted = x.copy()
-        shifted.reshape(-1)[i] += eps
-        plus = f(shifted)
-        shifted.reshape(-1)[i] -= 2 * eps
-        out.reshape(-1)[i] = (plus - f(shifted)) / (2 * eps)
-    return out
+    return numeric_gradients(f, [x], eps)[0]
 
 
 def _check_second_order(f: Callable[[Any], Any], x: np.ndarray) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 import mycelia as ms
 from mycelia import _autograd
+from mycelia._testing import numeric_gradients, tensor_objective
 from mycelia.ops import _dispatch
 
 EPS = 1e-6
@@ -26,18 +27,7 @@ def arr(*shape: int, low: float = -1.0, high: float = 1.0) -> np.ndarray:
 
 def numeric_grad(f: Callable[..., Any], values: list[np.ndarray]) -> list[np.ndarray]:
     """Central finite differences of the scalar ``f(*Tensors)`` with respect to each array."""
-    grads = []
-    for position, value in enumerate(values):
-        grad = np.zeros_like(value)
-        for flat in range(value.size):
-            shifted = [v.copy() for v in values]
-            shifted[position].reshape(-1)[flat] += EPS
-            plus = f(*[ms.Tensor(v) for v in shifted]).item()
-            shifted[position].reshape(-1)[flat] -= 2 * EPS
-            minus = f(*[ms.Tensor(v) for v in shifted]).item()
-            grad.reshape(-1)[flat] = (plus - minus) / (2 * EPS)
-        grads.append(grad)
-    return grads
+    return numeric_gradients(tensor_objective(f), values, EPS)
 
 
 def check_second_order(loss: Callable[..., Any], values: list[np.ndarray]) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import mycelia as ms
+from mycelia._testing import numeric_gradients
 
 ops = ms.ops
 EPSILON = 1e-6
@@ -34,14 +35,8 @@ def second_order(function: Callable[..., Any], values: list[np.ndarray], inner: 
         return ops.sum(ms.grad(function, grad_position=inner)(*args) * ms.Tensor(v))
 
     analytic = ms.grad(first, grad_position=outer)(*(tensor(x) for x in values)).asnumpy()
-    numeric = np.zeros_like(values[outer])
-    for flat in range(values[outer].size):
-        total = []
-        for step in (EPSILON, -EPSILON):
-            shifted = [x.copy() for x in values]
-            shifted[outer].reshape(-1)[flat] += step
-            total.append(first(*(tensor(x) for x in shifted)).item())
-        numeric.reshape(-1)[flat] = (total[0] - total[1]) / (2 * EPSILON)
+    numeric = numeric_gradients(lambda *arrays: first(*(tensor(x) for x in arrays)).item(), values, EPSILON,
+                                positions=[outer])[0]
     return analytic, numeric
 
 

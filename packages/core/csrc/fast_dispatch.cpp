@@ -33,7 +33,7 @@ PyObject *entry_for(PyObject *cache, PyObject *x, PyObject *key = nullptr) {
     if (tensor_type == nullptr || Py_TYPE(x) != tensor_type) return nullptr;
     if (slot(x, offset_autograd) != Py_None) return nullptr;
     PyObject *entry = PyDict_GetItem(cache, key ? key : slot(x, offset_dtype));  // borrowed
-    if (entry == nullptr || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 5) return nullptr;
+    if (entry == nullptr || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) < 5) return nullptr;
     if (PyTuple_GET_ITEM(entry, 2) != Py_False) return nullptr;  // needs conform: Python path
     if (PyTuple_GET_ITEM(entry, 3) != slot(x, offset_backend)) return nullptr;
     return entry;
@@ -114,13 +114,32 @@ nb::object scalar_fast(PyObject *cache, PyObject *tensor, PyObject *scalar, bool
     PyObject *entry = entry_for(cache, tensor, key.ptr());
     if (entry == nullptr) return nb::none();
     PyObject *backend = slot(tensor, offset_backend);
-    nb::object operand = nb::steal(PyObject_CallMethod(backend, "from_scalar", "OO", scalar, dtype));
+    // Converted constants are cached per entry (x * 0.5 in a loop converts 0.5 once). Float zeros
+    // are not cached (0.0 and -0.0 are equal keys) and NaN never matches a key.
+    PyObject *constants = PyTuple_GET_SIZE(entry) > 5 ? PyTuple_GET_ITEM(entry, 5) : nullptr;
+    bool cacheable = constants != nullptr && PyDict_Check(constants);
+    if (cacheable && scalar_type == &PyFloat_Type) {
+        double value = PyFloat_AS_DOUBLE(scalar);
+        cacheable = value == value && value != 0.0;
+    }
+    nb::object operand;
+    if (cacheable) {
+        PyObject *cached = PyDict_GetItem(constants, scalar);  // borrowed
+        if (cached) operand = nb::borrow(cached);
+    }
     if (!operand.is_valid()) {
-        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {  // e.g. uint8 + 300: Python path errors
-            PyErr_Clear();
-            return nb::none();
+        operand = nb::steal(PyObject_CallMethod(backend, "from_scalar", "OO", scalar, dtype));
+        if (!operand.is_valid()) {
+            if (PyErr_ExceptionMatches(PyExc_OverflowError)) {  // e.g. uint8 + 300: Python path errors
+                PyErr_Clear();
+                return nb::none();
+            }
+            throw nb::python_error();
         }
-        throw nb::python_error();
+        if (cacheable) {
+            if (PyDict_Size(constants) >= 64) PyDict_Clear(constants);  // _CONSTANTS_LIMIT in _dispatch.py
+            if (PyDict_SetItem(constants, scalar, operand.ptr()) < 0) throw nb::python_error();
+        }
     }
     PyObject *data = slot(tensor, offset_data);
     PyObject *out = scalar_first ? call_kernel(entry, operand.ptr(), data) : call_kernel(entry, data, operand.ptr());

@@ -80,3 +80,22 @@ def test_broadcasting_takes_the_hot_path_and_bad_shapes_still_raise_the_full_err
     assert (x + bias).tolist() == [[1.0, 2.0, 3.0]] * 4
     with pytest.raises(OpError, match=r"add: shapes \[4, 3\] and \[2\] cannot be broadcast"):
         x + ms.Tensor(np.ones(2, np.float32))
+
+
+@pytest.mark.parametrize("pure_python", ["0", "1"])
+def test_cached_scalar_constants_keep_signed_zeros_and_nan(pure_python: str) -> None:
+    code = """
+import numpy as np, mycelia as ms
+x = ms.Tensor(np.array([1.0, -2.0], np.float32))
+for _ in range(3):  # the second and third calls use cached constants
+    assert np.signbit((x * -0.0).asnumpy()).tolist() == [True, False]
+    assert np.signbit((x * 0.0).asnumpy()).tolist() == [False, True]
+    assert np.isnan((x + float("nan")).asnumpy()).all()
+    assert (x * 0.5).tolist() == [0.5, -1.0] and (3 - x).tolist() == [2.0, 5.0]
+for value in range(200):  # more constants than the cache keeps
+    assert (x + value).tolist() == [1.0 + value, -2.0 + value]
+print("ok")
+"""
+    env = {"MYCELIA_PURE_PYTHON_DISPATCH": pure_python, "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "ok", out.stderr

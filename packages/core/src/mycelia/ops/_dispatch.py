@@ -243,13 +243,15 @@ def _make_tensor(data: Any, dtype: dt.DType, backend: Backend) -> Tensor:
     return tensor
 
 
-FastEntry = tuple[Kernel, dt.DType, bool, Backend, type]
+# (kernel, result dtype, needs conform, backend, array type[, converted scalar constants])
+FastEntry = tuple[Any, ...]
+_CONSTANTS_LIMIT = 64  # converted Python scalars kept per (op, dtype, scalar type, side)
 _SCALAR_TYPES = (float, int, bool)
 _OPERAND_TYPES = (Tensor, float, int, bool, np.generic)
 
 
 def _fast_entry(op: OpDef, cache: dict[Any, Any], key: Any, dtype: dt.DType, backend: Backend,
-                probe: Any) -> FastEntry | None:
+                probe: Any, constants: bool = False) -> FastEntry | None:
     """Build a hot-path entry once: (kernel, result dtype, whether the kernel's results need a
     dtype conversion, backend, the backend's array type). None when the op rejects ``dtype``
     (``apply`` then raises the full error)."""
@@ -259,7 +261,10 @@ def _fast_entry(op: OpDef, cache: dict[Any, Any], key: Any, dtype: dt.DType, bac
     kernel = kernel_for(op, backend)
     sample = probe(kernel)
     needs_conform = getattr(sample, "dtype", None) != result.numpy
-    entry = cache[key] = (kernel, result, needs_conform, backend, type(backend.conform(sample, result)))
+    entry: FastEntry = (kernel, result, needs_conform, backend, type(backend.conform(sample, result)))
+    if constants:
+        entry += ({},)
+    cache[key] = entry
     return entry
 
 
@@ -301,18 +306,32 @@ def _with_scalar(op: OpDef, cache: dict[Any, FastEntry], tensor: Tensor, scalar:
     backend = tensor._backend
     key = (dtype, type(scalar), scalar_first)
     entry = cache.get(key)
-    if (entry is None or entry[3] is not backend) and dt.result_type_with_scalar(dtype, scalar) is not dtype:
+    if entry is not None and entry[3] is not backend:
+        entry = None
+    if entry is None and dt.result_type_with_scalar(dtype, scalar) is not dtype:
         return None
-    try:
-        operand = backend.from_scalar(scalar, dtype)
-    except OverflowError:  # e.g. uint8 + 300: apply raises the full error
-        return None
+    constants = entry[5] if entry is not None else None
+    operand = constants.get(scalar) if constants is not None else None
+    if operand is None:
+        try:
+            operand = backend.from_scalar(scalar, dtype)
+        except OverflowError:  # e.g. uint8 + 300: apply raises the full error
+            return None
+        if constants is not None and _cacheable_constant(scalar):
+            if len(constants) >= _CONSTANTS_LIMIT:
+                constants.clear()
+            constants[scalar] = operand
     arguments = (operand, tensor._data) if scalar_first else (tensor._data, operand)
-    if entry is None or entry[3] is not backend:
-        entry = _fast_entry(op, cache, key, dtype, backend, lambda kernel: kernel(*arguments))
+    if entry is None:
+        entry = _fast_entry(op, cache, key, dtype, backend, lambda kernel: kernel(*arguments), constants=True)
         if entry is None:
             return None
     return _finish(entry, entry[0](*arguments))
+
+
+def _cacheable_constant(scalar: Any) -> bool:
+    """Ints, and floats other than zeros (0.0 == -0.0 would share a key) and NaN (never equal)."""
+    return type(scalar) is int or (scalar == scalar and scalar != 0)
 
 
 def make_binary(op: OpDef) -> Callable[[Any, Any], Any]:

@@ -233,18 +233,24 @@ def avg_pool2d(input_x: Any, kernel_size: Any = 1, stride: Any = 1, padding: Any
     """2-D average pooling (MindSpore ``ops.avg_pool2d``; note ``stride`` defaults to 1). ``padding``: an int,
     ``(pad_h, pad_w)`` or ``(top, bottom, left, right)``. ``divisor_override`` 0/None: divide by the window
     size (clipped to the padded input; without the padding when ``count_include_pad`` is False)."""
-    op = "avg_pool2d"
+    attrs = _avg_pool_attrs("avg_pool2d", kernel_size, stride, padding, ceil_mode, count_include_pad,
+                            divisor_override)
+    return _dispatch.apply(_AVG_POOL2D, (input_x,), attrs)
+
+
+def _avg_pool_attrs(op: str, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool, count_include_pad: bool,
+                    divisor_override: int | None) -> dict[str, Any]:
+    """avg_pool2d's arguments, checked and normalised (shared with its backward op)."""
     pads = int_tuple(op, "padding", padding, 2, lengths=(4,))
     if divisor_override is None:
         divisor_override = 0
     if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
         raise OpError(op, f"divisor_override must be an int, got {divisor_override!r}")
-    attrs = {"kernel_size": int_tuple(op, "kernel_size", kernel_size, 2, minimum=1),
-             "stride": int_tuple(op, "stride", stride, 2, minimum=1),
-             "padding": pads if len(pads) == 4 else (pads[0], pads[0], pads[1], pads[1]),
-             "ceil_mode": bool(ceil_mode), "count_include_pad": bool(count_include_pad),
-             "divisor_override": int(divisor_override)}
-    return _dispatch.apply(_AVG_POOL2D, (input_x,), attrs)
+    return {"kernel_size": int_tuple(op, "kernel_size", kernel_size, 2, minimum=1),
+            "stride": int_tuple(op, "stride", stride, 2, minimum=1),
+            "padding": pads if len(pads) == 4 else (pads[0], pads[0], pads[1], pads[1]),
+            "ceil_mode": bool(ceil_mode), "count_include_pad": bool(count_include_pad),
+            "divisor_override": int(divisor_override)}
 
 
 # -- adaptive_avg_pool2d --------------------------------------------------------------------------
@@ -448,15 +454,6 @@ def avg_pool2d_backward(grad_output: Any, input_size: Any, kernel_size: Any = 1,
     """Gradient of ``avg_pool2d`` (a mycelia extension, used by autograd) for an input of spatial size
     ``input_size``; the other arguments are ``avg_pool2d``'s."""
     op = "avg_pool2d_backward"
-    pads = int_tuple(op, "padding", padding, 2, lengths=(4,))
-    if divisor_override is None:
-        divisor_override = 0
-    if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
-        raise OpError(op, f"divisor_override must be an int, got {divisor_override!r}")
     attrs = {"input_size": int_tuple(op, "input_size", input_size, 2, minimum=1),
-             "kernel_size": int_tuple(op, "kernel_size", kernel_size, 2, minimum=1),
-             "stride": int_tuple(op, "stride", stride, 2, minimum=1),
-             "padding": pads if len(pads) == 4 else (pads[0], pads[0], pads[1], pads[1]),
-             "ceil_mode": bool(ceil_mode), "count_include_pad": bool(count_include_pad),
-             "divisor_override": int(divisor_override)}
+             **_avg_pool_attrs(op, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)}
     return _dispatch.apply(_AVG_POOL2D_BACKWARD, (grad_output,), attrs)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["backend_preference", "disabled_plugins", "plugin_autoload_enabled", "pure_python_dispatch"]
+__all__ = [
+    "backend_preference",
+    "disabled_plugins",
+    "jit_logs",
+    "plugin_autoload_enabled",
+    "pure_python_dispatch",
+]
 
 BACKEND_VARIABLE = "MYCELIA_BACKEND"
 AUTOLOAD_VARIABLE = "MYCELIA_PLUGIN_AUTOLOAD"
 DISABLED_PLUGINS_VARIABLE = "MYCELIA_DISABLE_PLUGINS"
 PURE_PYTHON_VARIABLE = "MYCELIA_PURE_PYTHON_DISPATCH"
+JIT_LOGS_VARIABLE = "MYCELIA_JIT_LOGS"
 
 
 def _names(variable: str) -> tuple[str, ...]:
@@ -35,3 +42,9 @@ def disabled_plugins() -> tuple[str, ...]:
 def pure_python_dispatch() -> bool:
     """``MYCELIA_PURE_PYTHON_DISPATCH=1`` skips the C++ hot path (read once, at import)."""
     return os.environ.get(PURE_PYTHON_VARIABLE, "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+def jit_logs() -> frozenset[str]:
+    """``MYCELIA_JIT_LOGS=passes,guard``: what the compiler prints (``all`` turns every topic on).
+    Read on every call, so tests and users can switch it while a program runs."""
+    return frozenset(_names(JIT_LOGS_VARIABLE))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["OpError", "user_location"]
+__all__ = ["OpError", "TracedValueError", "user_location"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,3 +28,8 @@ class OpError(ValueError):
         where = f" on backend {backend!r}" if backend else ""
         super().__init__(f"{op}{where}: {message} (at {user_location()})")
         self.op = op
+
+
+class TracedValueError(RuntimeError):
+    """A traced tensor's data was needed on the host while its graph was being built (the frontend
+    turns this into a graph break)."""

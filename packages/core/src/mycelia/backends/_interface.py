@@ -56,6 +56,9 @@ class Backend(abc.ABC):
     name: str = ""
     api_version: tuple[int, int] = API_VERSION
     priority: int = 0
+    # False: every op takes the general dispatch path, whose caches hold no arrays (the IR's recording
+    # backend: its arrays belong to one graph and must never be reused from a cache).
+    hot_path: bool = True
 
     @abc.abstractmethod
     def is_available(self) -> Availability:

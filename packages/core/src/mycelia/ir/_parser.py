@@ -25,7 +25,7 @@ _TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<hex>0x[0-9a-fA-F]*)
-  | (?P<number>-?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|inf\b|nan\b))
+  | (?P<number>-?\d+\.?\d*(?:[eE][-+]?\d+)?|-inf\b|-nan\b)
   | (?P<value>%[A-Za-z0-9_]+)
   | (?P<symbol>@[A-Za-z_][A-Za-z0-9_.]*)
   | (?P<arrow>->|>=)
@@ -156,13 +156,19 @@ class _Parser:
             return float(text) if any(c in text for c in ".eEni") else int(text)
         if token.kind == "name":
             line.index += 1
-            literals = {"True": True, "False": False, "None": None, "inf": float("inf"), "nan": float("nan")}
+            literals = {"True": True, "False": False, "None": None, "inf": float("inf"), "nan": float("nan"),
+                        "Ellipsis": Ellipsis}
             if token.text in literals:
                 return literals[token.text]
             if token.text in _DTYPES:
                 return _DTYPES[token.text]
             if token.text == "dense":
                 return self.dense(line)
+            if token.text == "slice" and line.peek("("):
+                bounds = self.attribute(line)
+                if len(bounds) != 3:
+                    raise IRError(f"line {line.number}: slice takes (start, stop, step)")
+                return slice(*bounds)
         raise line.error("an attribute value")
 
     def nested(self, line: _Line) -> Any:

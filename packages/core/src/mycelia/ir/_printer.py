@@ -69,6 +69,10 @@ def format_attribute(value: Any) -> str:
         return value.short_name
     if isinstance(value, Constant):
         return _format_constant(value)
+    if value is Ellipsis:
+        return "Ellipsis"
+    if isinstance(value, slice):
+        return f"slice({format_attribute(value.start)}, {format_attribute(value.stop)}, {format_attribute(value.step)})"
     if isinstance(value, tuple):
         if len(value) == 1:
             return f"({format_attribute(value[0])},)"

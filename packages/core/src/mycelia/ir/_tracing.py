@@ -21,6 +21,7 @@ import numpy as np
 
 from mycelia import _context
 from mycelia import dtype as dt
+from mycelia._errors import TracedValueError
 from mycelia._tensor import Tensor
 from mycelia._types import TensorType
 from mycelia.backends import Availability, Backend, Capabilities, Kernel
@@ -32,18 +33,16 @@ from mycelia.ops._registry import get_op
 __all__ = ["RECORDING", "TracedArray", "TracedValueError", "recording", "trace", "traced_tensor"]
 
 
-class TracedValueError(RuntimeError):
-    """A traced tensor's data was needed on the host while building a graph."""
-
-
 class TracedArray:
-    """The 'array' of a traced tensor: an IR value and the builder it belongs to."""
+    """The 'array' of a traced tensor: an IR value and the builder it belongs to; ``known`` holds the
+    data when the value is a constant (so host reads of constants made inside the trace still work)."""
 
-    __slots__ = ("builder", "value")
+    __slots__ = ("builder", "known", "value")
 
-    def __init__(self, value: Value, builder: GraphBuilder) -> None:
+    def __init__(self, value: Value, builder: GraphBuilder, known: np.ndarray | None = None) -> None:
         self.value = value
         self.builder = builder
+        self.known = known
 
     @property
     def shape(self) -> tuple[Any, ...]:
@@ -67,6 +66,8 @@ class TracedArray:
         return total
 
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        if self.known is not None:
+            return self.known.copy()
         raise TracedValueError(f"the value of a traced tensor ({self.value.type}) is not known while its graph "
                                "is being built")
 
@@ -102,6 +103,7 @@ class RecordingBackend(Backend):
 
     name = "ir"
     priority = -1
+    hot_path = False
 
     def __init__(self) -> None:
         self._kernels: dict[str, Kernel] = {}
@@ -133,16 +135,18 @@ class RecordingBackend(Backend):
 
     def from_numpy(self, array: np.ndarray) -> Any:
         builder = _active_builder()
-        array = np.asarray(array)
-        return TracedArray(builder.constant(array, dt.from_numpy(array.dtype)), builder)
+        array = np.array(array)
+        return TracedArray(builder.constant(array, dt.from_numpy(array.dtype)), builder, array)
 
     def to_numpy(self, array: Any) -> np.ndarray:
+        if array.known is not None:
+            return array.known.copy()  # type: ignore[no-any-return]
         raise TracedValueError(f"the value of a traced tensor ({array.value.type}) is not known while its graph "
                                "is being built")
 
     def from_scalar(self, value: bool | int | float, dtype: dt.DType) -> Any:
         builder = _active_builder()
-        return TracedArray(builder.constant(value, dtype), builder)
+        return TracedArray(builder.constant(value, dtype), builder, np.array(value, dtype=dtype.numpy))
 
     def cast(self, array: Any, dtype: dt.DType) -> Any:
         builder = array.builder

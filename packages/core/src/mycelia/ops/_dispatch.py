@@ -101,7 +101,10 @@ _plans: dict[Any, tuple[Kernel, Any]] = {}  # (op, input dtypes/shapes/backends,
 
 def _plan_key(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     """Key of a call whose inputs are all plain Tensors (else None): equal keys mean the same
-    promotion (none needed), the same inferred result and the same kernel."""
+    promotion (none needed), the same inferred result and the same kernel. Ops without inputs (creation)
+    get no plan: their backend is the current one, not an input's."""
+    if not args:
+        return None
     key: list[Any] = [op]
     for arg in args:
         if not isinstance(arg, Tensor):  # Parameters included
@@ -255,7 +258,7 @@ def _fast_entry(op: OpDef, cache: dict[Any, Any], key: Any, dtype: dt.DType, bac
     """Build a hot-path entry once: (kernel, result dtype, whether the kernel's results need a
     dtype conversion, backend, the backend's array type). None when the op rejects ``dtype``
     (``apply`` then raises the full error)."""
-    if dtype not in op.dtypes:
+    if dtype not in op.dtypes or not backend.hot_path:
         return None
     result = op.infer(*(TensorType(dtype, ()) for _ in op.inputs)).dtype
     kernel = kernel_for(op, backend)
@@ -308,6 +311,8 @@ def _with_scalar(op: OpDef, cache: dict[Any, FastEntry], tensor: Tensor, scalar:
     entry = cache.get(key)
     if entry is not None and entry[3] is not backend:
         entry = None
+    if entry is None and not backend.hot_path:
+        return None
     if entry is None and dt.result_type_with_scalar(dtype, scalar) is not dtype:
         return None
     constants = entry[5] if entry is not None else None

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mycelia import dtype as dt
-from mycelia._errors import OpError
+from mycelia._errors import OpError, TracedValueError
 from mycelia._tensor import Tensor
 from mycelia._types import Dim, Symbol
 
@@ -146,7 +146,10 @@ def check_index_range(op: str, indices: Tensor, size: Dim, axis: int, *, negativ
     """Every value of the integer tensor ``indices`` must address a position of an axis of ``size``."""
     if isinstance(size, Symbol) or indices.size == 0:
         return
-    values = host(indices)
+    try:
+        values = host(indices)
+    except TracedValueError:  # inside a graph being built: the kernel checks at run time
+        return
     low, high = int(values.min()), int(values.max())
     floor = -size if negative else 0
     for bad in (low, high):

@@ -35,3 +35,12 @@ def test_traced_graph_round_trips_through_text(op_name: str) -> None:
         return ir.interpret(parsed, *arrays)
 
     assert check_op_graphs(op_name, _dtype_for(op_name), round_trip) > 0
+
+
+@pytest.mark.parametrize("op_name", OPS)
+def test_cpu_compiled_graph_matches_eager(op_name: str) -> None:
+    """The cpu backend's compiled schedule (after the default pipeline) runs each op as eager does."""
+    from mycelia.backends import get_backend
+
+    cpu = get_backend("cpu")
+    assert check_op_graphs(op_name, _dtype_for(op_name), lambda graph, arrays: ir.compile_graph(graph, cpu)(*arrays)) > 0

@@ -15,16 +15,39 @@ __version__ = "0.1.0"
 __all__ = ["CpuBackend", "__version__", "create_backend"]
 
 
+# Ops the fused kernel has but fusion leaves to their eager kernels ("const" is the kernel's own
+# instruction; "cast" to an integer dtype truncates differently).
+_NOT_FUSED = frozenset({"const"})
+
+
 class CpuBackend(Backend):
     name = "cpu"
     priority = 100
+
+    def __init__(self) -> None:
+        self._capabilities: Capabilities | None = None
 
     def is_available(self) -> Availability:
         return Availability(True)
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(dtypes=frozenset(d.numpy.name for d in all_dtypes()),
-                            ops=frozenset(KERNELS), device_count=1, compiles_graphs=False)
+        if self._capabilities is None:
+            try:
+                from mycelia_backend_cpu._fused import SUPPORTED_OPS as fusible
+            except ImportError:  # the C++ fused kernel is not built (a source checkout): nothing fuses
+                fusible = frozenset()
+            self._capabilities = Capabilities(
+                dtypes=frozenset(d.numpy.name for d in all_dtypes()), ops=frozenset(KERNELS), device_count=1,
+                compiles_graphs=True, fusible_ops=frozenset(fusible) - _NOT_FUSED,
+                fusible_reductions=frozenset({"sum", "mean", "amax", "amin"}) if fusible else frozenset(),
+                fusible_attributes=frozenset({"alpha", "beta", "threshold", "approximate", "dtype"}))
+        return self._capabilities
+
+    def compile(self, graph: Any) -> Any:
+        """A :class:`~mycelia_backend_cpu._executor.CpuExecutable` for an (optimised) IR graph."""
+        from mycelia_backend_cpu._executor import CpuExecutable
+
+        return CpuExecutable(graph, self)
 
     def kernel(self, op_name: str) -> Kernel | None:
         return KERNELS.get(op_name)

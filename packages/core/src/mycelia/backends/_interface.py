@@ -38,12 +38,18 @@ class Availability:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend offers: dtype names, op names with kernels, devices, graph compilation."""
+    """What a backend offers: dtype names, op names with kernels, devices, graph compilation, and
+    which elementwise ops (and trailing reductions) its compiled graphs run as one fused kernel."""
 
     dtypes: frozenset[str] = field(default_factory=frozenset)
     ops: frozenset[str] = field(default_factory=frozenset)
     device_count: int = 0
     compiles_graphs: bool = False
+    fusible_ops: frozenset[str] = field(default_factory=frozenset)
+    fusible_reductions: frozenset[str] = field(default_factory=frozenset)
+    # Attributes the fused kernel reads (e.g. leaky_relu's alpha); a node with another attribute set
+    # to a non-default value (div's rounding_mode="floor") is not fused.
+    fusible_attributes: frozenset[str] = field(default_factory=frozenset)
 
 
 class Backend(abc.ABC):

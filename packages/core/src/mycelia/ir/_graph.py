@@ -23,6 +23,7 @@ __all__ = [
     "Relation",
     "SourceLocation",
     "Value",
+    "reduced_trailing_dims",
 ]
 
 
@@ -198,3 +199,18 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<Graph @{self.name}: {len(self.inputs)} inputs, {len(self.nodes)} nodes, {len(self.outputs)} outputs>"
+
+
+def reduced_trailing_dims(node: Node) -> int | None:
+    """How many trailing dims a reduction node (``axis``/``keepdims`` attributes) reduces; None when
+    the reduced dims are not the trailing ones. ``axis=None`` reduces all of them."""
+    rank = len(node.inputs[0].shape)
+    axis = node.attribute("axis")
+    if axis is None or axis == ():
+        axes: tuple[int, ...] = tuple(range(rank))
+    else:
+        listed = axis if isinstance(axis, tuple) else (axis,)
+        axes = tuple(sorted(a % rank if rank else 0 for a in listed))
+    if not axes or axes != tuple(range(rank - len(axes), rank)):
+        return None
+    return len(axes)

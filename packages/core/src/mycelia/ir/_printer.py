@@ -86,8 +86,10 @@ def _same(value: Any, default: Any) -> bool:
         return False
     if isinstance(value, tuple):
         return len(value) == len(default) and all(_same(a, b) for a, b in zip(value, default))
-    if isinstance(value, float) and math.isnan(value):
-        return math.isnan(default)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return math.isnan(default)
+        return value == default and math.copysign(1.0, value) == math.copysign(1.0, default)
     return bool(value == default)
 
 

@@ -62,6 +62,8 @@ def _check_op(graph: Graph, node: Node) -> None:
             return  # inference of this op does not handle symbolic dims yet: nothing to compare
         raise IRError(f"{where}: operand types {', '.join(map(str, types))} are rejected: {error}") from None
     expected = list(result) if isinstance(result, tuple) else [result]
+    if any(not isinstance(t.dtype, dt.DType) for t in expected):
+        raise IRError(f"{where}: infer gives no dtype (set the op's dtype attribute)")
     actual = [value.type for value in node.outputs]
     if expected != actual:
         raise IRError(f"{where}: outputs typed {', '.join(map(str, actual))} but infer gives "

@@ -115,7 +115,6 @@ def test_bad_builder_calls() -> None:
         b.op("concat", x, x)
 
 
-@pytest.mark.xfail(strict=True, reason="builder.op('nope') lets get_op's KeyError escape instead of IRError")
 def test_unknown_op_is_an_irerror() -> None:
     b = GraphBuilder("g")
     with pytest.raises(IRError):
@@ -174,8 +173,6 @@ def test_trace_tensor_methods_and_operators() -> None:
         np.testing.assert_allclose(got.asnumpy(), want.asnumpy(), rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="tracing: ops.ones inside a trace records an 'ones' node with no known "
-                   "value instead of a constant, so reading it raises TracedValueError")
 def test_ones_inside_trace_becomes_a_known_constant() -> None:
     def function(x: ms.Tensor) -> ms.Tensor:
         ones = ops.ones((2, 3), ms.float32)

@@ -205,8 +205,6 @@ def test_parse_error_names_the_line(case: str) -> None:
     assert f"line {line}" in message and fragment in message, message
 
 
-@pytest.mark.xfail(strict=True, reason="parser: these errors are raised without 'line N' (or as a bare "
-                   "ValueError): header/return mismatch, normalize_attrs, end of text, int(), bytes.fromhex")
 @pytest.mark.parametrize("case", sorted(LINELESS_ERRORS))
 def test_parse_error_names_the_line_everywhere(case: str) -> None:
     text, line, fragment = LINELESS_ERRORS[case]
@@ -221,7 +219,6 @@ def test_header_return_mismatch_is_rejected() -> None:
         ir.parse(HEADER + "  %0: f32[2] = relu %x\n  return %0, %x\n}\n")
 
 
-@pytest.mark.xfail(strict=True, reason="parser: a closing '}' line ignores what follows it ('} junk')")
 def test_tokens_after_closing_brace_are_rejected() -> None:
     with pytest.raises(IRError, match="line 3"):
         ir.parse(HEADER + "  return %x\n} junk\n")

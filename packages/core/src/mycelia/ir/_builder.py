@@ -124,7 +124,10 @@ class GraphBuilder:
     def op(self, name: str, *operands: Any, location: SourceLocation | None = None, **attrs: Any) -> Any:
         """Apply registered op ``name`` with eager promotion rules; returns a Value (or a tuple for
         multi-output ops). A variadic op takes its sequence first, as in eager: ``op("concat", [a, b], axis=0)``."""
-        opdef = get_op(name)
+        try:
+            opdef = get_op(name)
+        except KeyError:
+            raise IRError(f"no op named {name!r} is registered") from None
         if opdef.variadic:
             if not operands or not isinstance(operands[0], (list, tuple)):
                 raise IRError(f"{name}: expects a sequence of values first")

@@ -101,7 +101,8 @@ class _Parser:
 
     def next_line(self) -> _Line:
         if self.position >= len(self.lines):
-            raise IRError("unexpected end of text: a graph is missing its closing '}'")
+            last = self.lines[-1][0] if self.lines else 0
+            raise IRError(f"line {last}: unexpected end of text: a graph is missing its closing '}}'")
         number, text = self.lines[self.position]
         self.position += 1
         return _Line(text, number)
@@ -189,13 +190,18 @@ class _Parser:
         if len(shape) != len(type_.shape):
             raise IRError(f"line {line.number}: a constant must have a static shape, got {type_}")
         if line.peek() and line.tokens[line.index].kind == "hex":
-            data = bytes.fromhex(line.take()[2:])
+            digits = line.take()[2:]
+            if len(digits) % 2:
+                raise IRError(f"line {line.number}: constant data 0x{digits} has an odd number of hex digits")
+            data = bytes.fromhex(digits)
             constant = Constant(type_.dtype, shape, data)
             if len(data) != int(np.prod(shape, dtype=np.int64)) * type_.dtype.itemsize:
                 raise IRError(f"line {line.number}: constant data does not match {type_}")
         else:
             values = self.nested(line)
             array = np.asarray(values, dtype=np.float64 if type_.dtype.is_floating_point else type_.dtype.numpy)
+            if array.size == 0 and 0 in shape:  # "[]" prints every empty shape alike
+                array = array.reshape(shape)
             if array.shape != shape:
                 raise IRError(f"line {line.number}: constant of shape {array.shape} does not match {type_}")
             constant = Constant.of(array, type_.dtype)
@@ -242,6 +248,7 @@ class _Parser:
             if body.accept("}"):
                 raise IRError(f"line {body.number}: graph @{name} ends without a return")
             if body.accept("return"):
+                return_line = body.number
                 outputs = []
                 while not body.done():
                     if outputs:
@@ -249,18 +256,23 @@ class _Parser:
                     outputs.append(self.use(body, scope))
                 closing = self.next_line()
                 closing.take("}")
+                if not closing.done():
+                    raise closing.error("end of line after '}'")
                 break
             nodes.append(self.node(body, scope))
         types = [v.type for v in outputs]
         if types != result_types:
-            raise IRError(f"graph @{name}: returns {', '.join(map(str, types))} but its header says "
+            raise IRError(f"line {return_line}: graph @{name} returns {', '.join(map(str, types))} but its header says "
                           f"{', '.join(map(str, result_types))}")
         return Graph(name, tuple(inputs), tuple(nodes), tuple(outputs), tuple(relations))
 
     def relation(self, line: _Line) -> Relation:
         symbol = Symbol(line.take(kind="name"))
         if line.accept(">="):
-            return Relation("at_least", symbol, (int(line.take(kind="number")),))
+            bound = line.take(kind="number")
+            if not bound.isdigit():
+                raise IRError(f"line {line.number}: a lower bound must be a non-negative int, got {bound}")
+            return Relation("at_least", symbol, (int(bound),))
         line.take("=")
         operands = [self.dim(line)]
         while line.accept("*"):
@@ -299,6 +311,8 @@ class _Parser:
                 attrs = list(normalize_attrs(get_op(op), dict(attrs)))
             except KeyError:
                 raise IRError(f"line {line.number}: unknown op {op!r}") from None
+            except IRError as error:
+                raise IRError(f"line {line.number}: {error}") from None
         outputs = []
         for value_name, type_ in defined:
             if value_name in scope:

@@ -121,6 +121,8 @@ class RecordingBackend(Backend):
 
             def kernel(*arrays: Any, **attrs: Any) -> Any:
                 builder = _active_builder()
+                if not arrays and opdef.group == "creation":
+                    return _known_creation(opdef, builder, attrs)
                 if opdef.variadic:
                     head, rest = arrays[0], arrays[1:]
                     result = builder.op(op_name, _operands(head), *_operands(rest), **attrs)
@@ -154,6 +156,22 @@ class RecordingBackend(Backend):
 
     def conform(self, array: Any, dtype: dt.DType) -> Any:
         return array if array.value.dtype is dtype else self.cast(array, dtype)
+
+
+# Creation ops (ones, arange …) up to this many elements are recorded as constants with known values;
+# larger ones stay nodes, so graphs do not carry big literals.
+KNOWN_CREATION_LIMIT = 4096
+
+
+def _known_creation(opdef: Any, builder: GraphBuilder, attrs: dict[str, Any]) -> Any:
+    value = builder.op(opdef.name, **attrs)
+    size = 1
+    for dim in value.shape:
+        size = size * dim if isinstance(dim, int) else KNOWN_CREATION_LIMIT + 1
+    if size > KNOWN_CREATION_LIMIT:
+        return TracedArray(value, builder)
+    array = np.asarray(opdef.reference(**attrs), dtype=value.dtype.numpy)
+    return TracedArray(builder.constant(array, value.dtype), builder, array)
 
 
 RECORDING = RecordingBackend()

@@ -14,6 +14,7 @@ FRAMEWORKS = ("mycelia", "numpy", "torch", "jax", "mindspore")
 # Every column of the tables: variant name -> the framework it needs.
 VARIANTS: dict[str, str] = {
     "mycelia": "mycelia",
+    "mycelia graph": "mycelia",
     "numpy": "numpy",
     "numpy (no temporaries)": "numpy",
     "torch": "torch",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -68,10 +69,37 @@ def ms_jitted(framework: str, body: Body, inputs: Inputs, needs: tuple[str, ...]
     return build
 
 
+def traced_graph(env: Env, function: Callable[..., Any], arrays: list[np.ndarray], name: str) -> Any:
+    """``function(*tensors)`` traced into a mycelia IR graph and compiled for the cpu backend (the
+    stand-in for ``mycelia.jit`` until the capture package lands)."""
+    mod = env.module("mycelia")
+    try:
+        ir = importlib.import_module("mycelia.ir")
+    except ImportError:
+        raise Unsupported("graph compiler not implemented yet") from None
+    types = [ir.TensorType(mod.dtype.from_numpy(a.dtype), a.shape) for a in arrays]
+    return ir.compile_graph(ir.trace(function, types, name))
+
+
+def mycelia_graph(body: Body, inputs: Inputs, needs: tuple[str, ...] = ()) -> Builder:
+    """The body traced once into an IR graph, optimised and compiled for the cpu backend."""
+
+    def build(env: Env) -> Case:
+        o = ops_of(env, "mycelia")
+        o.require(*needs)
+        arrays = inputs()
+        compiled = traced_graph(env, lambda *t: body(o, *t), arrays, "workload")
+        tensors = [o.tensor(a) for a in arrays]
+        return Case(lambda: compiled(*tensors)[0], note="IR graph (ir.trace + compile_graph)")
+
+    return build
+
+
 def standard(body: Body, inputs: Inputs, needs: tuple[str, ...], compiled: bool = True) -> dict[str, Builder]:
     """The usual columns: eager mycelia/numpy/torch/MindSpore, torch.compile and jax.jit."""
     builders: dict[str, Builder] = {
         "mycelia": eager("mycelia", body, inputs, needs),
+        "mycelia graph": mycelia_graph(body, inputs, needs),
         "numpy": eager("numpy", body, inputs, needs),
         "torch": eager("torch", body, inputs, needs),
     }

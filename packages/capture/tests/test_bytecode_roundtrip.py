@@ -15,7 +15,7 @@ MODULES = [
     "json.decoder", "json.encoder", "textwrap", "collections", "functools", "dataclasses", "enum",
     "inspect", "argparse", "email.message", "email.feedparser", "email.utils",
     "email._header_value_parser", "asyncio.base_events", "asyncio.tasks", "asyncio.streams",
-    "asyncio.locks", "contextlib", "typing", "pathlib", "logging", "statistics",
+    "asyncio.locks", "contextlib", "typing", "shutil", "logging", "statistics",
     "fractions", "difflib", "ast", "configparser", "calendar", "string", "copy",
 ]  # fmt: skip
 

@@ -187,33 +187,26 @@ class FusedKernel:
             raise ValueError(f"expected {self._n_inputs} input array(s), got {len(inputs)}")
         if len(outputs) != self._n_outputs:
             raise ValueError(f"expected {self._n_outputs} output array(s), got {len(outputs)}")
-        in_ptrs, in_codes, in_shapes, in_strides = [], [], [], []
-        for index, array in enumerate(inputs):
+        arrays, in_codes = list(inputs), []
+        for index, array in enumerate(arrays):
             if not isinstance(array, np.ndarray):
                 if not isinstance(array, np.generic):
                     raise TypeError(f"input {index} must be a numpy array, got {type(array).__name__}")
-                array = np.asarray(array)
+                array = arrays[index] = np.asarray(array)
             code = _DTYPE_CODES.get(array.dtype)
             if code is None:
                 raise TypeError(f"input {index} has unsupported dtype {array.dtype}")
-            if not array.flags.aligned:
-                array = array.copy()
-            in_ptrs.append(array.__array_interface__["data"][0])
             in_codes.append(code)
-            in_shapes.append(array.shape)
-            in_strides.append(array.strides)
-        out_ptrs, out_codes, out_shapes = [], [], []
+        out_codes = []
         for index, array in enumerate(outputs):
-            if not isinstance(array, np.ndarray):
-                raise TypeError(f"output {index} must be a numpy array, got {type(array).__name__}")
-            code = _DTYPE_CODES.get(array.dtype)
+            code = _DTYPE_CODES.get(array.dtype) if isinstance(array, np.ndarray) else None
             if code not in _OUTPUT_CODES:
+                if not isinstance(array, np.ndarray):
+                    raise TypeError(f"output {index} must be a numpy array, got {type(array).__name__}")
                 raise TypeError(f"output {index} has unsupported dtype {array.dtype}; "
                                 f"accepted: float16, bfloat16, float32, float64, bool")
-            flags = array.flags
-            if not (flags.c_contiguous and flags.aligned and flags.writeable):
-                raise ValueError(f"output {index} must be a writeable, aligned, C-contiguous array")
-            out_ptrs.append(array.__array_interface__["data"][0])
             out_codes.append(code)
-            out_shapes.append(array.shape)
-        self._program.run(in_ptrs, in_codes, in_shapes, in_strides, out_ptrs, out_codes, out_shapes)
+        outputs = list(outputs)
+        if not self._program.run_arrays(arrays, in_codes, outputs, out_codes):  # misaligned input
+            arrays = [a if a.flags.aligned else a.copy() for a in arrays]
+            self._program.run_arrays(arrays, in_codes, outputs, out_codes)

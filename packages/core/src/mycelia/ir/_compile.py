@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,14 +17,28 @@ from mycelia.ir._graph import Graph
 __all__ = ["CompiledGraph", "compile_graph", "optimize_graph"]
 
 
+@functools.cache
+def _pipeline_factory() -> Any:
+    """The ``mycelia.optimizer`` entry point ``default``, looked up once (reading entry points costs
+    milliseconds); None when the optimizer package is not installed."""
+    entries = [entry for entry in plugin_entries(OPTIMIZER) if entry.name == "default"]
+    return entries[0].load() if entries else None
+
+
+_pipelines: dict[tuple[int, str], Any] = {}
+
+
 def optimize_graph(graph: Graph, backend: Backend | None = None, amp_level: str = "O0") -> Graph:
     """``graph`` after the optimizer's default pipeline for ``backend`` (unchanged when the optimizer
     package is not installed: it is optional)."""
-    entries = [entry for entry in plugin_entries(OPTIMIZER) if entry.name == "default"]
-    if not entries:
+    factory = _pipeline_factory()
+    if factory is None:
         return graph
     backend = backend or current_backend()
-    pipeline = entries[0].load()(capabilities=backend.capabilities(), amp_level=amp_level)
+    key = (id(backend), amp_level)
+    pipeline = _pipelines.get(key)
+    if pipeline is None:
+        pipeline = _pipelines[key] = factory(capabilities=backend.capabilities(), amp_level=amp_level)
     return pipeline.run(graph)  # type: ignore[no-any-return]
 
 

@@ -11,6 +11,7 @@ from mycelia._checkpoint import CheckpointError, load_checkpoint, load_param_int
 from mycelia._context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context, set_device
 from mycelia._dlpack import from_dlpack
 from mycelia._grad_api import grad, value_and_grad
+from mycelia._jit import JitConfig, jit, jit_info
 from mycelia._random_state import get_seed, set_seed
 from mycelia._tensor import Parameter, Tensor, from_numpy
 from mycelia.backends import list_backends
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CheckpointError",
     "GRAPH_MODE",
+    "JitConfig",
     "PYNATIVE_MODE",
     "Parameter",
     "Tensor",
@@ -55,6 +57,8 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "jit",
+    "jit_info",
     "list_backends",
     "load_checkpoint",
     "load_param_into_net",

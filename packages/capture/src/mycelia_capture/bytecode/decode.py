@@ -282,10 +282,15 @@ def normalise_regions(regions: list[TryRegion]) -> list[TryRegion]:
     for r in sorted(regions, key=lambda r: (r.start, r.end)):
         if r.end <= r.start:
             continue
-        if out and out[-1].end == r.start and (out[-1].handler, out[-1].depth, out[-1].lasti) == (
-            r.handler,
-            r.depth,
-            r.lasti,
+        if (
+            out
+            and out[-1].end == r.start
+            and (out[-1].handler, out[-1].depth, out[-1].lasti)
+            == (
+                r.handler,
+                r.depth,
+                r.lasti,
+            )
         ):
             out[-1] = dataclasses.replace(out[-1], end=r.end)
         else:

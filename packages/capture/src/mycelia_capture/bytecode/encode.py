@@ -10,6 +10,7 @@ the exception table (3.11+).
 from __future__ import annotations
 
 import dis
+import itertools
 import opcode
 import types
 from typing import Any
@@ -133,7 +134,7 @@ class _Lowerer:
         a, shape = self.op_arg(name, arg)
         return _N(name, a, shape)
 
-    def lower(self, ins: Instruction, i: int) -> list[_N]:  # noqa: C901 - one branch per class
+    def lower(self, ins: Instruction, i: int) -> list[_N]:
         if isinstance(ins, Op):
             return [self.op(ins.name, ins.arg)]
         if isinstance(ins, LoadGlobal):
@@ -310,7 +311,7 @@ def encode(co: CanonicalCode) -> types.CodeType:
     lw = _Lowerer(co)
     items: list[Any] = []
     regions = sorted(co.regions, key=lambda r: r.start) if not PY310 else []
-    for a, b in zip(regions, regions[1:]):
+    for a, b in itertools.pairwise(regions):
         if b.start < a.end:
             raise EncodeError(f"overlapping try regions {a} and {b}")
     starts: dict[int, list[int]] = {}
@@ -369,7 +370,7 @@ def encode(co: CanonicalCode) -> types.CodeType:
             items.append(nat)
             continue
         natives = lw.lower(ins, i)
-        for k, nat in enumerate(natives):
+        for nat in natives:
             if isinstance(nat, _N):
                 nat.lineno, nat.positions = ins.lineno, ins.positions
                 if isinstance(ins, Yield) and nat.name == "RESUME":

@@ -1,0 +1,169 @@
+"""One capture: trace a call into a graph, compile it, and generate the code that rebuilds the
+function's result from the graph's outputs (one cache entry)."""
+
+from __future__ import annotations
+
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+
+from mycelia import ir
+from mycelia._tensor import Tensor
+from mycelia.ir import GraphBuilder, TracedArray, recording
+from mycelia.ops import get_op
+from mycelia.ops._dispatch import _make_tensor
+from mycelia_capture._guards import Attr, Constant, Item, Local, Source
+from mycelia_capture._tracer import Tracer, canonical
+from mycelia_capture._values import Unsupported, Var
+
+__all__ = ["Capture", "capture"]
+
+_SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis))
+
+
+class Capture:
+    """A compiled entry: ``check(*bound)`` -> tensor inputs or None; ``run(inputs, bound)`` -> result."""
+
+    def __init__(self, check: Callable[..., Any], guard_text: str, graph: ir.Graph | None, compiled: Any,
+                 rebuild: Callable[..., Any], compile_ms: float, bytecode: str) -> None:
+        self.check = check
+        self.guard_text = guard_text
+        self.graph_text = str(compiled.graph) if compiled is not None else ""
+        self.graph = graph
+        self.compiled = compiled
+        self.rebuild = rebuild
+        self.compile_ms = compile_ms
+        self.bytecode = bytecode
+        self._run_arrays: Callable[..., Any] | None = None
+        if compiled is not None and hasattr(compiled.executable, "runner"):
+            shapes = tuple(tuple(v.shape) for v in compiled.graph.inputs)
+            runner = compiled.executable.runner(shapes)
+            lock = compiled.executable._lock
+            run = runner.run
+
+            def run_arrays(*arrays: Any) -> Any:
+                with lock:
+                    return run(*arrays)
+
+            self._run_arrays = run_arrays
+
+    def run(self, inputs: tuple[Any, ...], bound: tuple[Any, ...]) -> Any:
+        if self.compiled is None:
+            return self.rebuild((), *bound)
+        if self._run_arrays is not None:
+            outputs = self._run_arrays(*[tensor._data for tensor in inputs])
+        else:
+            outputs = [tensor._data for tensor in self.compiled(*inputs)]
+        return self.rebuild(outputs, *bound)
+
+    def failure_hint(self, bound: tuple[Any, ...]) -> str:
+        return f"guards were: {self.guard_text.splitlines()[0] if self.guard_text else '(none)'} …"
+
+    def describe(self) -> str:
+        return (f"[mycelia.jit] captured bytecode:\n{self.bytecode}\n[mycelia.jit] guards:\n{self.guard_text}\n"
+                f"[mycelia.jit] graph:\n{self.graph_text or '(no tensor work)'}")
+
+
+def _source_code(source: Source, namespace: dict[str, Any]) -> str:
+    if isinstance(source, Local):
+        return f"a{source.index}"
+    if isinstance(source, Constant):
+        key = f"k{id(source.value)}"
+        namespace[key] = source.value
+        return key
+    if isinstance(source, Attr):
+        return f"{_source_code(source.base, namespace)}.{source.name}"
+    if isinstance(source, Item):
+        return f"{_source_code(source.base, namespace)}[{source.key!r}]"
+    raise TypeError(f"unknown source {source!r}")
+
+
+class _Rebuilder:
+    """Generates ``rebuild(outputs, *bound)`` for the traced result."""
+
+    def __init__(self, tracer: Tracer, builder: GraphBuilder) -> None:
+        self.tracer = tracer
+        self.builder = builder
+        self.outputs: list[ir.Value] = []
+        self.namespace: dict[str, Any] = {"W": _make_tensor}
+
+    def expression(self, value: Any, var: Var | None = None) -> str:
+        if isinstance(value, Tensor):
+            data = value._data
+            if not isinstance(data, TracedArray) or data.builder is not self.builder:
+                raise Unsupported("returns a tensor that is not computed by the function's graph")
+            if data.value in self.outputs:
+                index = self.outputs.index(data.value)
+            else:
+                index = len(self.outputs)
+                self.outputs.append(data.value)
+            self.namespace[f"d{index}"] = value._dtype
+            self.namespace["B"] = None  # filled with the backend after compiling
+            return f"W(o[{index}], d{index}, B)"
+        if isinstance(value, _SCALARS):
+            return self.constant(value)
+        known = var if var is not None and var.source is not None else self.tracer.known.get(id(value))
+        if known is not None and known.source is not None and not isinstance(value, _SCALARS):
+            return _source_code(known.source, self.namespace)
+        if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type, types.ModuleType)):
+            return self.constant(value)
+        if id(value) in self.tracer.created_ids or isinstance(value, tuple):
+            if isinstance(value, tuple) and hasattr(value, "_fields"):
+                return f"{self.constant(type(value))}({', '.join(self.expression(v) for v in value)})"
+            if isinstance(value, tuple):
+                return "(" + "".join(self.expression(v) + ", " for v in value) + ")"
+            if isinstance(value, list):
+                return "[" + ", ".join(self.expression(v) for v in value) + "]"
+            if isinstance(value, dict):
+                return "{" + ", ".join(f"{self.expression(k)}: {self.expression(v)}" for k, v in value.items()) + "}"
+            if isinstance(value, set):
+                return "{" + ", ".join(self.expression(v) for v in value) + "}" if value else "set()"
+        if type(value).__module__ == "mycelia.dtype":
+            return self.constant(value)
+        raise Unsupported(f"returns a {type(value).__name__} it cannot rebuild outside the trace")
+
+    def constant(self, value: Any) -> str:
+        key = f"c{len(self.namespace)}"
+        self.namespace[key] = value
+        return key
+
+    def compile(self, result: Var, argument_count: int) -> Callable[..., Any]:
+        body = self.expression(result.value, result)
+        arguments = "".join(f", a{i}" for i in range(argument_count))
+        source = f"def rebuild(o{arguments}):\n    return {body}\n"
+        exec(compile(source, "<mycelia result>", "exec"), self.namespace)  # noqa: S102
+        return self.namespace["rebuild"]  # type: ignore[no-any-return]
+
+
+def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[str, ...], config: Any,
+            global_state: list[tuple[str, Callable[[], Any], Any]]) -> Capture:
+    """Trace ``function`` for the call with ``bound`` arguments; raise Unsupported or CaptureAbort."""
+    started = time.perf_counter()
+    builder = GraphBuilder(function.__name__ if function.__name__.isidentifier() else "jitted")
+    tracer = Tracer(config, builder)
+    for label, read, expected in global_state:
+        tracer.guards.add_global_state(label, read, expected)
+    with recording(builder):
+        local_values = {name: tracer.load(value, Local(name, index)) for index, (name, value) in
+                        enumerate(zip(names, bound))}
+        result = tracer.enter(function, local_values, Constant(function, function.__qualname__))
+        for traced in tracer.lifted.values():
+            if traced._data is not tracer.input_data.get(id(traced)):
+                raise Unsupported("assigns into a tensor that existed before the call (ops.assign, x[i] = …)",
+                                  function.__code__.co_filename)
+        rebuilder = _Rebuilder(tracer, builder)
+        rebuild = rebuilder.compile(result, len(names))
+    graph = None
+    compiled = None
+    if rebuilder.outputs:
+        graph = ir.remove_unused(builder.build(*rebuilder.outputs))
+        for node in graph.walk():
+            if node.op not in ir.IR_ONLY_OPS and get_op(node.op).group == "random":
+                raise Unsupported(f"calls the random op {node.op} (its stream must advance per call)",
+                                  function.__code__.co_filename)
+        compiled = ir.compile_graph(graph, optimize=config.optimize)
+        rebuilder.namespace["B"] = compiled.backend
+    check, guard_text = tracer.guards.compile(len(names))
+    bytecode = "\n".join(f"  {instruction}" for instruction in canonical(function.__code__).instructions)
+    return Capture(check, guard_text, graph, compiled, rebuild, (time.perf_counter() - started) * 1e3, bytecode)

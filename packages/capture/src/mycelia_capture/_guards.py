@@ -1,0 +1,219 @@
+"""Sources (how to reload a value from a call's frame) and guards (what a cache entry assumed).
+
+A source is an expression over the call's arguments: a parameter, a constant object the guard
+holds, an attribute, an item, a closure cell. Guards are predicates on sources; an entry's guards are
+compiled into one generated Python function that evaluates each shared source once, checks every
+predicate in order and returns the graph's tensor inputs (or None when a guard fails). The same text
+is what ``jit_info(fn).guards`` shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mycelia._tensor import Tensor
+
+__all__ = ["Attr", "Constant", "GuardSet", "Item", "Local", "Source"]
+
+
+class Source:
+    """Base class; subclasses are frozen dataclasses, so equal sources are shared."""
+
+    def expression(self, names: dict[Source, str], namespace: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Local(Source):
+    """A parameter of the jitted function (after binding: defaults applied)."""
+
+    name: str
+    index: int
+
+    def expression(self, names: dict[Source, str], namespace: dict[str, Any]) -> str:
+        return f"a{self.index}"
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, eq=False)
+class Constant(Source):
+    """An object the guard function holds (a function's globals dict, a module)."""
+
+    value: Any
+    label: str
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Constant) and other.value is self.value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def expression(self, names: dict[Source, str], namespace: dict[str, Any]) -> str:
+        key = f"k{id(self.value)}"
+        namespace[key] = self.value
+        return key
+
+    def describe(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Attr(Source):
+    base: Source
+    name: str
+
+    def expression(self, names: dict[Source, str], namespace: dict[str, Any]) -> str:
+        return f"{names[self.base]}.{self.name}"
+
+    def describe(self) -> str:
+        return f"{self.base.describe()}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Item(Source):
+    base: Source
+    key: Any
+
+    def expression(self, names: dict[Source, str], namespace: dict[str, Any]) -> str:
+        return f"{names[self.base]}[{self.key!r}]"
+
+    def describe(self) -> str:
+        return f"{self.base.describe()}[{self.key!r}]"
+
+
+# -- guards ----------------------------------------------------------------------------------------------
+@dataclass
+class GuardSet:
+    """The predicates of one cache entry plus the sources of the graph's tensor inputs."""
+
+    checks: list[tuple[Source, str, Any]] = field(default_factory=list)  # (source, kind, expected)
+    tensor_inputs: list[Source] = field(default_factory=list)
+    _seen: set[tuple[Source, str]] = field(default_factory=set)
+    global_checks: list[tuple[str, Callable[[], Any], Any]] = field(default_factory=list)
+
+    def add(self, source: Source, kind: str, expected: Any = None) -> None:
+        """kinds: ``value`` (type and ==), ``identity`` (is), ``type`` (exact type), ``len``,
+        ``tensor`` (dtype, shape), ``absent`` (key not in a dict), ``none``."""
+        key = (source, kind)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.checks.append((source, kind, expected))
+
+    def add_global_state(self, label: str, read: Callable[[], Any], expected: Any) -> None:
+        self.global_checks.append((label, read, expected))
+
+    def tensor_input(self, source: Source, tensor: Tensor) -> int:
+        """Index of ``source`` among the graph's tensor inputs (added once), with its guard."""
+        if source in self.tensor_inputs:
+            return self.tensor_inputs.index(source)
+        self.add(source, "tensor", (type(tensor), tensor._dtype, tuple(tensor.shape)))
+        self.tensor_inputs.append(source)
+        return len(self.tensor_inputs) - 1
+
+    # -- code generation -------------------------------------------------------------------------------
+    def _sources_in_order(self) -> list[Source]:
+        ordered: list[Source] = []
+
+        def visit(source: Source) -> None:
+            if source in ordered:
+                return
+            base = getattr(source, "base", None)
+            if base is not None:
+                visit(base)
+            ordered.append(source)
+
+        for source, _, _ in self.checks:
+            visit(source)
+        for source in self.tensor_inputs:
+            visit(source)
+        return ordered
+
+    def _predicate(self, name: str, kind: str, expected: Any, namespace: dict[str, Any]) -> str:
+        slot = f"e{len(namespace)}"
+        namespace[slot] = expected
+        if kind == "value":
+            type_slot = f"t{len(namespace)}"
+            namespace[type_slot] = type(expected)
+            return f"type({name}) is {type_slot} and {name} == {slot}"
+        if kind == "identity":
+            return f"{name} is {slot}"
+        if kind == "type":
+            return f"type({name}) is {slot}"
+        if kind == "len":
+            return f"len({name}) == {slot}"
+        if kind == "tensor":
+            tensor_type, dtype, shape = expected
+            namespace[slot] = tensor_type
+            namespace[slot + "d"] = dtype
+            namespace[slot + "s"] = shape
+            return (f"type({name}) is {slot} and {name}._dtype is {slot}d and {name}._data.shape == {slot}s "
+                    f"and {name}._autograd is None")
+        raise ValueError(f"unknown guard kind {kind!r}")
+
+    def compile(self, argument_count: int) -> tuple[Callable[..., Any], str]:
+        """``(check, text)``: ``check(*bound_args)`` returns the tuple of tensor inputs or None."""
+        namespace: dict[str, Any] = {}
+        names: dict[Source, str] = {}
+        lines = [f"def check({', '.join(f'a{i}' for i in range(argument_count))}):", "    try:"]
+        text_lines: list[str] = []
+        checks_by_source: dict[Source, list[tuple[str, Any]]] = {}
+        for source, kind, expected in self.checks:
+            checks_by_source.setdefault(source, []).append((kind, expected))
+        for index, source in enumerate(self._sources_in_order()):
+            expression = source.expression(names, namespace)
+            if isinstance(source, Local):
+                names[source] = expression
+            else:
+                names[source] = f"s{index}"
+                lines.append(f"        s{index} = {expression}")
+            for kind, expected in checks_by_source.get(source, []):
+                if kind == "alias":
+                    lines.append(f"        if {names[source]} is not {names[expected]}: return None")
+                    text_lines.append(f"{source.describe()} is {expected.describe()}")
+                    continue
+                if kind == "absent":
+                    key_slot = f"e{len(namespace)}"
+                    namespace[key_slot] = expected
+                    lines.append(f"        if {key_slot} in {names[source]}: return None")
+                    text_lines.append(f"{expected!r} not in {source.describe()}")
+                    continue
+                predicate = self._predicate(names[source], kind, expected, namespace)
+                lines.append(f"        if not ({predicate}): return None")
+                text_lines.append(_describe_guard(source, kind, expected))
+        for position, (label, read, expected) in enumerate(self.global_checks):
+            namespace[f"g{position}"] = read
+            namespace[f"ge{position}"] = expected
+            lines.append(f"        if g{position}() != ge{position}: return None")
+            text_lines.append(f"{label} == {expected!r}")
+        inputs = ", ".join(names[s] for s in self.tensor_inputs)
+        lines.append(f"        return ({inputs}{',' if len(self.tensor_inputs) == 1 else ''})")
+        lines.append("    except (AttributeError, KeyError, IndexError, TypeError):")
+        lines.append("        return None")
+        source_text = "\n".join(lines)
+        exec(compile(source_text, "<mycelia guards>", "exec"), namespace)  # noqa: S102
+        return namespace["check"], "\n".join(text_lines)
+
+
+def _describe_guard(source: Source, kind: str, expected: Any) -> str:
+    where = source.describe()
+    if kind == "value":
+        return f"{where} == {expected!r} ({type(expected).__name__})"
+    if kind == "identity":
+        label = getattr(expected, "__qualname__", None) or getattr(expected, "__name__", None) or type(expected).__name__
+        return f"{where} is <{label} at {id(expected):#x}>"
+    if kind == "type":
+        return f"type({where}) is {expected.__name__}"
+    if kind == "len":
+        return f"len({where}) == {expected}"
+    if kind == "tensor":
+        _, dtype, shape = expected
+        return f"{where}: Tensor {dtype.short_name}{list(shape)}, no gradient tracking"
+    return f"{where}: {kind} {expected!r}"

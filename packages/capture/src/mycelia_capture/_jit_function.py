@@ -1,0 +1,206 @@
+"""The jitted function: bind the call's arguments, find a cache entry whose guards hold (most recently
+used first), run its compiled graph and rebuild the result; on a miss, trace and compile a new entry.
+Unsupported code runs eagerly with its reason recorded (DESIGN §4.1 items 4–5, §4.3)."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import sys
+import threading
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mycelia import _autograd, _config
+from mycelia._context import _context
+from mycelia._tensor import Tensor
+from mycelia_capture._capture import Capture, capture
+from mycelia_capture._values import CaptureAbort, Unsupported
+
+__all__ = ["JitFunction", "JitInfo"]
+
+_log = logging.getLogger("mycelia.jit")
+
+
+@dataclass(frozen=True)
+class JitInfo:
+    """``mycelia.jit_info(fn)``: what the jit did with ``fn`` so far."""
+
+    state: str
+    compile_count: int
+    break_count: int
+    call_count: int
+    guards: str
+    graphs: list[str]
+    breaks: list[tuple[str, int | None, str]]
+    eager_reason: str | None
+    entries: int = 0
+    eager_calls: int = 0
+    compile_ms: list[float] = field(default_factory=list)
+
+
+def log_enabled(topic: str) -> bool:
+    topics = _config.jit_logs()
+    return topic in topics or "all" in topics
+
+
+class _Entry:
+    __slots__ = ("capture", "calls")
+
+    def __init__(self, captured: Capture) -> None:
+        self.capture = captured
+        self.calls = 0
+
+
+class JitFunction:
+    """What ``mycelia.jit(fn)`` returns for a function (and, bound, for methods and Cells)."""
+
+    def __init__(self, function: types.FunctionType, config: Any, receiver: Any = None,
+                 owner: JitFunction | None = None) -> None:
+        if not isinstance(function, types.FunctionType):
+            raise TypeError(f"jit needs a Python function, got {type(function).__name__}")
+        self.function = function
+        self.config = config
+        self.receiver = receiver  # bound ``self`` (methods, Cells)
+        self.__mycelia_jit_original__ = function if receiver is None else types.MethodType(function, receiver)
+        self.__wrapped__ = function
+        self.__name__ = function.__name__
+        self.__qualname__ = function.__qualname__
+        self.__doc__ = function.__doc__
+        state = owner._state if owner is not None else None
+        self._state = state if state is not None else _State(function)
+        self._bound_copies: dict[int, JitFunction] = {}
+
+    # -- method binding ----------------------------------------------------------------------------------
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        copy = self._bound_copies.get(id(instance))
+        if copy is None or copy.receiver is not instance:
+            copy = JitFunction(self.function, self.config, instance, self)
+            self._bound_copies[id(instance)] = copy
+        return copy
+
+    def __mycelia_jit_info__(self) -> JitInfo:
+        return self._state.info()
+
+    # -- the call ----------------------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        state = self._state
+        if self.receiver is not None:
+            args = (self.receiver, *args)
+        if state.eager_reason is not None:
+            state.eager_calls += 1
+            return self.function(*args, **kwargs)
+        bound = args if not kwargs and state.simple == len(args) else state.bind(args, kwargs)
+        if bound is None:  # the arguments do not fit: Python raises the same TypeError
+            return self.function(*args, **kwargs)
+        entries = state.entries
+        for position, entry in enumerate(entries):
+            inputs = entry.capture.check(*bound)
+            if inputs is not None:
+                if position:
+                    entries.insert(0, entries.pop(position))
+                state.last = entry
+                entry.calls += 1
+                return entry.capture.run(inputs, bound)
+        return self._miss(args, kwargs, bound)
+
+    def _miss(self, args: tuple[Any, ...], kwargs: dict[str, Any], bound: tuple[Any, ...]) -> Any:
+        state = self._state
+        if any(isinstance(value, Tensor) and value._autograd is not None for value in bound):
+            state.eager_calls += 1  # an outer gradient is being taken through this call: stay eager
+            return self.function(*args, **kwargs)
+        if len(state.entries) >= self.config.recompile_limit:
+            state.give_up(f"recompile limit of {self.config.recompile_limit} reached "
+                          f"(jit_config={{'recompile_limit': n}} raises it); last guard failure: "
+                          f"{state.entries[0].capture.failure_hint(bound)}")
+            return self.function(*args, **kwargs)
+        try:
+            captured = capture(self.function, bound, state.parameter_names, self.config, _global_state())
+        except Unsupported as error:
+            if self.config.fullgraph:
+                raise RuntimeError(f"jit(fullgraph=True): {error.reason} at {error.where()}") from None
+            state.give_up(f"{error.reason} at {error.where()}", error)
+            return self.function(*args, **kwargs)
+        except CaptureAbort:
+            state.eager_calls += 1  # the call raises (or fails) for these values: eagerly, the same way
+            return self.function(*args, **kwargs)
+        if state.entries and log_enabled("recompiles"):
+            print(f"[mycelia.jit] recompiling {self.function.__qualname__} (entry {len(state.entries) + 1}): "
+                  f"{state.entries[0].capture.failure_hint(bound)}", file=sys.stderr)
+        entry = _Entry(captured)
+        state.entries.insert(0, entry)
+        state.compile_count += 1
+        state.compile_ms.append(captured.compile_ms)
+        state.last = entry
+        entry.calls += 1
+        if self.config.print_after_all or log_enabled("guard") or log_enabled("graph"):
+            print(captured.describe(), file=sys.stderr)
+        return captured.run(captured.check(*bound), bound)
+
+
+def _global_state() -> list[tuple[str, Callable[[], Any], Any]]:
+    """Process state a graph depends on: gradient recording and the current backend."""
+    return [
+        ("gradient recording", lambda: (_autograd.state.enabled, _autograd.state.depth),
+         (_autograd.state.enabled, _autograd.state.depth)),
+        ("current backend", lambda: id(_context.backend), id(_context.backend)),
+    ]
+
+
+class _State:
+    """Shared by a jitted function and its bound copies: the cache and the counters."""
+
+    def __init__(self, function: types.FunctionType) -> None:
+        self.function = function
+        self.signature = inspect.signature(function)
+        self.parameter_names = tuple(self.signature.parameters)
+        code = function.__code__
+        plain = (not function.__defaults__ and not code.co_kwonlyargcount
+                 and not code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
+        self.simple = code.co_argcount if plain else -1
+        self.entries: list[_Entry] = []
+        self.last: _Entry | None = None
+        self.compile_count = 0
+        self.compile_ms: list[float] = []
+        self.eager_reason: str | None = None
+        self.eager_calls = 0
+        self.breaks: list[tuple[str, int | None, str]] = []
+        self.called = False
+        self.lock = threading.Lock()
+        if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
+            self.eager_reason = "generators and coroutines run eagerly"
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError:
+            return None
+        bound.apply_defaults()
+        return tuple(bound.arguments[name] for name in self.parameter_names)
+
+    def give_up(self, reason: str, error: Unsupported | None = None) -> None:
+        self.eager_reason = reason
+        self.eager_calls += 1
+        _log.warning("mycelia.jit: %s runs eagerly: %s", self.function.__qualname__, reason)
+        if log_enabled("graph_break"):
+            print(f"[mycelia.jit] {self.function.__qualname__} runs eagerly: {reason}", file=sys.stderr)
+
+    def info(self) -> JitInfo:
+        if self.eager_reason is not None and not self.entries:
+            state = "never_compile"
+        elif self.entries:
+            state = "callable"
+        else:
+            state = "candidate"
+        last = self.last
+        return JitInfo(
+            state=state, compile_count=self.compile_count, break_count=0,
+            call_count=last.calls if last is not None else 0,
+            guards=last.capture.guard_text if last is not None else "",
+            graphs=[entry.capture.graph_text for entry in self.entries if entry.capture.graph_text],
+            breaks=list(self.breaks), eager_reason=self.eager_reason, entries=len(self.entries),
+            eager_calls=self.eager_calls, compile_ms=list(self.compile_ms))

@@ -1,0 +1,424 @@
+"""The symbolic executor (DESIGN §4.1 item 3): runs a function's canonical bytecode with real Python
+objects, except that tensors are traced tensors recording into an IR graph.
+
+Python semantics come from the objects themselves: an add of two ints is ``operator.add`` on them,
+an add of tensors is the eager op on traced tensors (which appends a node). What the executor adds is
+*provenance*: every value read from the call's frame (arguments, globals, closure cells, attributes and
+items of those) is loaded through :meth:`Tracer.load`, which guards it; and it refuses, with a reason,
+whatever would make the capture wrong: reading a tensor's value on the host, branching on it, mutating
+an object that existed before the call, printing, generators.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+import types
+from typing import Any
+
+from mycelia._errors import TracedValueError
+from mycelia_capture._calls import CallsMixin
+from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
+from mycelia_capture.bytecode import (
+    BinaryOp,
+    Call,
+    CallFunctionEx,
+    CanonicalCode,
+    CompareOp,
+    CondJump,
+    ContainsOp,
+    ForIter,
+    IsOp,
+    Jump,
+    LoadGlobal,
+    LoadMethod,
+    LoadSuperAttr,
+    Op,
+    PopBlock,
+    PushNull,
+    SetupBlock,
+    decode,
+)
+
+__all__ = ["Frame", "Tracer"]
+
+_BINARY = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "//": operator.floordiv,
+    "%": operator.mod, "**": operator.pow, "@": operator.matmul, "<<": operator.lshift, ">>": operator.rshift,
+    "&": operator.and_, "|": operator.or_, "^": operator.xor,
+}
+_INPLACE = {
+    "+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv, "//": operator.ifloordiv,
+    "%": operator.imod, "**": operator.ipow, "@": operator.imatmul, "<<": operator.ilshift, ">>": operator.irshift,
+    "&": operator.iand, "|": operator.ior, "^": operator.ixor,
+}
+_COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt,
+            ">=": operator.ge}
+_CONVERSIONS = {0: None, 1: str, 2: repr, 3: ascii}
+_CODE_CACHE: dict[types.CodeType, CanonicalCode] = {}
+
+
+def canonical(code: types.CodeType) -> CanonicalCode:
+    decoded = _CODE_CACHE.get(code)
+    if decoded is None:
+        decoded = _CODE_CACHE[code] = decode(code)
+    return decoded
+
+
+class Frame:
+    """One function activation being traced."""
+
+    def __init__(self, function: types.FunctionType, code: CanonicalCode, local_values: dict[str, Var],
+                 function_source: Any) -> None:
+        self.function = function
+        self.code = code
+        self.locals = local_values
+        self.stack: list[Any] = []
+        self.cells: dict[str, Any] = {}
+        self.function_source = function_source  # a Source for the function object, or None if made here
+        self.index = 0
+        self.lineno: int | None = code.first_lineno
+        self.kw_names: tuple[str, ...] = ()
+        self.pending_function: dict[str, Any] = {}
+
+    def pop(self, count: int = 1) -> list[Any]:
+        if count == 0:
+            return []
+        values = self.stack[-count:]
+        del self.stack[-count:]
+        return values
+
+
+class Tracer(CallsMixin):
+    """Executes instructions; :class:`~._calls.CallsMixin` holds loads, calls and guards."""
+
+    def run_frame(self, frame: Frame) -> Var:
+        instructions = frame.code.instructions
+        self.frames.append(frame)
+        try:
+            while True:
+                if frame.index >= len(instructions):
+                    raise self.unsupported("ran past the end of the code")
+                instruction = instructions[frame.index]
+                frame.index += 1
+                if instruction.lineno is not None:
+                    frame.lineno = instruction.lineno
+                self.steps += 1
+                if self.steps > self.config.max_unrolled_instructions:
+                    raise self.unsupported(f"more than {self.config.max_unrolled_instructions} instructions traced "
+                                           "(a loop too long to unroll)")
+                result = self.step(frame, instruction)
+                if result is not None:
+                    return result
+        except (Unsupported, CaptureAbort):
+            raise
+        except TracedValueError as error:
+            raise self.unsupported(f"reads a tensor's value on the host ({error})") from None
+        except Exception as error:  # a bug of the tracer, or a user error it did not attribute: run eagerly
+            raise self.unsupported(f"internal tracer error {type(error).__name__}: {error}") from error
+        finally:
+            self.frames.pop()
+
+    # -- one instruction ---------------------------------------------------------------------------------
+    def step(self, frame: Frame, instruction: Any) -> Var | None:  # noqa: PLR0911, PLR0912, PLR0915
+        stack = frame.stack
+        kind = type(instruction)
+        if kind is Op:
+            return self.step_op(frame, instruction.name, instruction.arg)
+        if kind is BinaryOp:
+            right, left = stack.pop(), stack.pop()
+            table = _INPLACE if instruction.inplace else _BINARY
+            if instruction.op not in table:
+                raise self.unsupported(f"binary operator {instruction.op}")
+            stack.append(self.apply_real(table[instruction.op], [left, right]))
+        elif kind is CompareOp:
+            right, left = stack.pop(), stack.pop()
+            result = self.apply_real(_COMPARE[instruction.op], [left, right])
+            if instruction.to_bool:
+                result = Var(self.truth(result))
+            stack.append(result)
+        elif kind is IsOp:
+            right, left = stack.pop(), stack.pop()
+            same = self.identity(left) is self.identity(right)
+            stack.append(Var(same != instruction.invert))
+        elif kind is ContainsOp:
+            right, left = stack.pop(), stack.pop()
+            contained = self.apply_real(operator.contains, [right, left])
+            stack.append(Var(bool(contained.value) != instruction.invert))
+        elif kind is CondJump:
+            value = stack[-1]
+            if instruction.cond in ("none", "not_none"):
+                taken = (self.identity(value) is None) == (instruction.cond == "none")
+            else:
+                taken = self.truth(value) == (instruction.cond == "true")
+            if instruction.pop or not taken:
+                stack.pop()
+            if taken:
+                frame.index = instruction.target
+        elif kind is Jump:
+            frame.index = instruction.target
+        elif kind is ForIter:
+            iterator = stack[-1].value
+            try:
+                item = next(iterator)
+            except StopIteration:
+                stack.pop()
+                frame.index = instruction.target
+            else:
+                stack.append(item if isinstance(item, Var) else Var(item))
+        elif kind is LoadGlobal:
+            if instruction.push_null:
+                stack.append(NULL)
+            stack.append(self.load_global(frame, instruction.name))
+        elif kind is PushNull:
+            stack.append(NULL)
+        elif kind is LoadMethod:
+            owner = stack.pop()
+            attribute = self.load_attribute(owner, instruction.name)
+            stack.append(attribute)
+            stack.append(NULL)
+        elif kind is LoadSuperAttr:
+            self_var, class_var, _super = stack.pop(), stack.pop(), stack.pop()
+            proxy = super(class_var.value, self_var.value)
+            stack.append(self.load_attribute(Var(proxy), instruction.name))
+            if instruction.load_method:
+                stack.append(NULL)
+        elif kind is Call:
+            arguments = frame.pop(instruction.argc)
+            if instruction.has_self_or_null:
+                first, second = frame.pop(2)
+                if first is NULL:
+                    callee, self_value = second, None
+                elif second is NULL:
+                    callee, self_value = first, None
+                else:
+                    callee, self_value = first, second
+            else:
+                callee, self_value = stack.pop(), None
+            if self_value is not None:
+                arguments = [self_value, *arguments]
+            count = len(instruction.kwnames)
+            positional = arguments[:len(arguments) - count] if count else arguments
+            keywords = dict(zip(instruction.kwnames, arguments[len(arguments) - count:])) if count else {}
+            stack.append(self.call(callee, positional, keywords))
+        elif kind is CallFunctionEx:
+            keywords_var = stack.pop() if instruction.has_kwargs else None
+            arguments_var = stack.pop()
+            callee = stack.pop()
+            if instruction.has_null:
+                other = stack.pop()
+                if callee is NULL:
+                    callee = other
+            positional = [Var(v) if not isinstance(v, Var) else v for v in self.iterate(arguments_var)]
+            keywords = {}
+            if keywords_var is not None:
+                mapping = self.materialize(keywords_var)
+                keywords = {key: Var(value) for key, value in mapping.items()}
+            stack.append(self.call(callee, positional, keywords))
+        elif kind in (SetupBlock, PopBlock):
+            if kind is SetupBlock and instruction.kind != "finally":
+                raise self.unsupported("a `with` block")
+        else:
+            raise self.unsupported(f"the {kind.__name__} instruction")
+        return None
+
+    def step_op(self, frame: Frame, name: str, arg: Any) -> Var | None:  # noqa: PLR0911, PLR0912, PLR0915
+        stack = frame.stack
+        if name in ("LOAD_FAST", "LOAD_FAST_CHECK"):
+            if arg not in frame.locals and arg in frame.cells:  # 3.13 loads a cell for a closure this way
+                stack.append(Var(frame.cells[arg][1]))
+                return None
+            if arg not in frame.locals:
+                raise CaptureAbort(UnboundLocalError(f"local variable {arg!r} referenced before assignment"))
+            stack.append(frame.locals[arg])
+        elif name == "LOAD_FAST_AND_CLEAR":
+            stack.append(frame.locals.pop(arg, NULL))
+        elif name == "STORE_FAST":
+            value = stack.pop()
+            if value is NULL:
+                frame.locals.pop(arg, None)
+            else:
+                frame.locals[arg] = value
+        elif name == "DELETE_FAST":
+            frame.locals.pop(arg, None)
+        elif name == "LOAD_CONST":
+            stack.append(Var(arg))
+        elif name == "RETURN_VALUE":
+            return stack.pop()  # type: ignore[no-any-return]
+        elif name == "RETURN_CONST":
+            return Var(arg)
+        elif name == "POP_TOP":
+            stack.pop()
+        elif name == "COPY":
+            stack.append(stack[-arg])
+        elif name == "SWAP":
+            stack[-1], stack[-arg] = stack[-arg], stack[-1]
+        elif name == "DUP_TOP":
+            stack.append(stack[-1])
+        elif name == "DUP_TOP_TWO":
+            stack.extend(stack[-2:])
+        elif name in ("ROT_TWO", "ROT_THREE", "ROT_FOUR", "ROT_N"):
+            count = {"ROT_TWO": 2, "ROT_THREE": 3, "ROT_FOUR": 4}.get(name, arg)
+            stack[-count:] = [stack[-1], *stack[-count:-1]]
+        elif name in ("NOP", "PRECALL", "END_FOR", "RESUME", "CACHE", "COPY_FREE_VARS", "MAKE_CELL", "NOT_TAKEN",
+                      "END_SEND"):
+            if name == "END_FOR":
+                stack.pop()
+        elif name in ("LOAD_DEREF", "LOAD_CLASSDEREF"):
+            stack.append(self.load_cell(frame, arg))
+        elif name == "STORE_DEREF":
+            self.store_cell(frame, arg, stack.pop())
+        elif name == "LOAD_CLOSURE":
+            stack.append(Var(self.cell_object(frame, arg)))
+        elif name == "LOAD_ATTR":
+            owner = stack.pop()
+            stack.append(self.load_attribute(owner, arg))
+        elif name == "STORE_ATTR":
+            owner, value = stack.pop(), stack.pop()
+            self.check_mutable(owner, f"sets attribute {arg!r} on an object that existed before the call")
+            setattr(owner.value, arg, self.real(value))
+        elif name == "DELETE_ATTR":
+            owner = stack.pop()
+            self.check_mutable(owner, f"deletes attribute {arg!r} of an object that existed before the call")
+            delattr(owner.value, arg)
+        elif name in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+            raise self.unsupported(f"writes the global {arg!r}")
+        elif name == "BINARY_SUBSCR":
+            key, container = stack.pop(), stack.pop()
+            stack.append(self.subscript(container, key))
+        elif name == "BINARY_SLICE":
+            stop, start, container = stack.pop(), stack.pop(), stack.pop()
+            stack.append(self.subscript(container, Var(slice(self.real(start), self.real(stop)))))
+        elif name in ("STORE_SUBSCR", "DELETE_SUBSCR", "STORE_SLICE"):
+            self.store_item(frame, name)
+        elif name == "BUILD_SLICE":
+            parts = [self.real(v) for v in frame.pop(arg)]
+            stack.append(Var(slice(*parts)))
+        elif name in ("BUILD_TUPLE", "BUILD_LIST", "BUILD_SET"):
+            items = [self.real(v) for v in frame.pop(arg)]
+            made = tuple(items) if name == "BUILD_TUPLE" else list(items) if name == "BUILD_LIST" else set(items)
+            stack.append(self.created(made))
+        elif name == "BUILD_MAP":
+            flat = frame.pop(2 * arg)
+            stack.append(self.created({self.real(flat[i]): self.real(flat[i + 1]) for i in range(0, len(flat), 2)}))
+        elif name == "BUILD_CONST_KEY_MAP":
+            keys = self.real(stack.pop())
+            values = [self.real(v) for v in frame.pop(arg)]
+            stack.append(self.created(dict(zip(keys, values))))
+        elif name == "BUILD_STRING":
+            stack.append(Var("".join(self.real(v) for v in frame.pop(arg))))
+        elif name in ("LIST_APPEND", "SET_ADD"):
+            value = stack.pop()
+            target = stack[-arg].value
+            (target.append if name == "LIST_APPEND" else target.add)(self.real(value))
+        elif name == "MAP_ADD":
+            value, key = stack.pop(), stack.pop()
+            stack[-arg].value[self.real(key)] = self.real(value)
+        elif name in ("LIST_EXTEND", "SET_UPDATE", "DICT_UPDATE", "DICT_MERGE"):
+            source = self.materialize(stack.pop())
+            target = stack[-arg].value
+            if name == "DICT_MERGE":
+                duplicate = set(target) & set(source)
+                if duplicate:
+                    raise CaptureAbort(TypeError(f"got multiple values for keyword argument {duplicate.pop()!r}"))
+            (target.extend if name == "LIST_EXTEND" else target.update)(source)
+        elif name == "LIST_TO_TUPLE":
+            stack.append(self.created(tuple(stack.pop().value)))
+        elif name == "CALL_INTRINSIC_1":
+            self.intrinsic(frame, arg)
+        elif name in ("UNPACK_SEQUENCE", "UNPACK_EX"):
+            items = list(self.iterate(stack.pop()))
+            if name == "UNPACK_SEQUENCE":
+                if len(items) != arg:
+                    raise CaptureAbort(ValueError(f"expected {arg} values to unpack, got {len(items)}"))
+                stack.extend(reversed(items))
+            else:
+                before, after = arg & 0xFF, arg >> 8
+                if len(items) < before + after:
+                    raise CaptureAbort(ValueError(f"not enough values to unpack (expected at least {before + after}, "
+                                                  f"got {len(items)})"))
+                middle = self.created([self.real(v) for v in items[before:len(items) - after]])
+                stack.extend(reversed([*items[:before], middle, *items[len(items) - after:]]))
+        elif name in ("UNARY_NEGATIVE", "UNARY_POSITIVE", "UNARY_INVERT"):
+            function = {"UNARY_NEGATIVE": operator.neg, "UNARY_POSITIVE": operator.pos,
+                        "UNARY_INVERT": operator.invert}[name]
+            stack.append(self.apply_real(function, [stack.pop()]))
+        elif name == "UNARY_NOT":
+            stack.append(Var(not self.truth(stack.pop())))
+        elif name == "TO_BOOL":
+            stack.append(Var(self.truth(stack.pop())))
+        elif name == "GET_ITER":
+            stack.append(Var(self.iterate(stack.pop())))
+        elif name == "FORMAT_VALUE":
+            spec = self.real(stack.pop()) if arg & 4 else ""
+            value = self.real(stack.pop())
+            conversion = _CONVERSIONS[arg & 3]
+            stack.append(Var(format(conversion(value) if conversion else value, spec)))
+        elif name == "CONVERT_VALUE":
+            stack.append(Var(_CONVERSIONS[arg](self.real(stack.pop()))))
+        elif name == "FORMAT_SIMPLE":
+            stack.append(Var(format(self.real(stack.pop()))))
+        elif name == "FORMAT_WITH_SPEC":
+            spec = stack.pop()
+            stack.append(Var(format(self.real(stack.pop()), self.real(spec))))
+        elif name == "MAKE_FUNCTION":
+            stack.append(self.make_function(frame, arg))
+        elif name == "SET_FUNCTION_ATTRIBUTE":
+            function = stack.pop()
+            value = stack.pop()
+            stack.append(Var(self.set_function_attribute(function.value, arg, value)))
+        elif name == "KW_NAMES":
+            frame.kw_names = arg
+        elif name == "RAISE_VARARGS":
+            self.raise_error(frame, arg)
+        elif name == "IMPORT_NAME":
+            fromlist, level = self.real(stack.pop()), self.real(stack.pop())
+            stack.append(Var(builtins.__import__(arg, frame.function.__globals__, None, fromlist, level)))
+        elif name == "IMPORT_FROM":
+            stack.append(Var(getattr(stack[-1].value, arg)))
+        elif name == "LOAD_ASSERTION_ERROR":
+            stack.append(Var(AssertionError))
+        elif name == "GET_LEN":
+            stack.append(Var(len(self.materialize(stack[-1]))))
+        elif name == "POP_BLOCK":
+            pass
+        else:
+            raise self.unsupported(f"the {name} instruction")
+        return None
+
+    def intrinsic(self, frame: Frame, arg: Any) -> None:
+        names = {5: "positive", 6: "list_to_tuple"}
+        kind = names.get(arg if isinstance(arg, int) else -1)
+        value = frame.stack.pop()
+        if kind == "positive":
+            frame.stack.append(self.apply_real(operator.pos, [value]))
+        elif kind == "list_to_tuple":
+            frame.stack.append(self.created(tuple(value.value)))
+        else:
+            raise self.unsupported(f"intrinsic function {arg}")
+
+    def raise_error(self, frame: Frame, arg: int) -> None:
+        if arg == 0:
+            raise self.unsupported("a bare `raise` (re-raise)")
+        values = frame.pop(arg)
+        error = self.real(values[0])
+        if isinstance(error, type):
+            error = error()
+        if arg == 2:
+            error.__cause__ = self.real(values[1])
+        raise CaptureAbort(error)
+
+    def store_item(self, frame: Frame, name: str) -> None:
+        stack = frame.stack
+        if name == "STORE_SUBSCR":
+            key, container, value = stack.pop(), stack.pop(), stack.pop()
+            self.check_mutable(container, "assigns an item of an object that existed before the call")
+            container.value[self.real(key)] = self.real(value)
+        elif name == "DELETE_SUBSCR":
+            key, container = stack.pop(), stack.pop()
+            self.check_mutable(container, "deletes an item of an object that existed before the call")
+            del container.value[self.real(key)]
+        else:
+            stop, start, container, value = stack.pop(), stack.pop(), stack.pop(), stack.pop()
+            self.check_mutable(container, "assigns a slice of an object that existed before the call")
+            container.value[self.real(start):self.real(stop)] = self.real(value)

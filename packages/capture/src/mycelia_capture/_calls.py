@@ -442,7 +442,8 @@ class CallsMixin:
         from mycelia_capture._tracer import Frame, canonical
 
         code = function.__code__
-        if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
+        generator = code.co_name == "<genexpr>" and id(function) in self.local_functions
+        if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR) and not generator:
             raise self.unsupported(f"calls the generator or coroutine function {function.__qualname__}")
         if len(self.frames) >= self.config.max_inline_depth:
             raise self.unsupported(f"calls nested deeper than {self.config.max_inline_depth} (max_inline_depth)")
@@ -450,15 +451,22 @@ class CallsMixin:
         local = id(function) in self.local_functions
         function_source = None if local else Constant(function, function.__qualname__)
         local_values = self.bind(function, canonical_code, args, kwargs, function_source)
+        if generator:  # a generator expression made here: run it to the end, hand out what it yielded
+            collected: list[Any] = []
+            self.enter(function, local_values, function_source, collected)
+            return self.created(iter(collected))
         return self.enter(function, local_values, function_source)
 
-    def enter(self, function: types.FunctionType, local_values: dict[str, Var], function_source: Source | None) -> Var:
-        """Run ``function``'s code with its parameters already bound to ``local_values``."""
+    def enter(self, function: types.FunctionType, local_values: dict[str, Var], function_source: Source | None,
+              collected: list[Any] | None = None) -> Var:
+        """Run ``function``'s code with its parameters already bound to ``local_values`` (``collected``
+        receives what a generator expression yields)."""
         from mycelia_capture._tracer import Frame, canonical
 
         canonical_code = canonical(function.__code__)
         local = function_source is None
         frame = Frame(function, canonical_code, local_values, function_source)
+        frame.collected = collected
         for name in canonical_code.cellvars:
             cell = types.CellType()
             if name in local_values:
@@ -491,15 +499,19 @@ class CallsMixin:
         result: dict[str, Var] = {}
         defaults = function.__defaults__ or ()
         first_default = code.argcount - len(defaults)
+        varnames = set(code.varnames)
         for position, parameter in enumerate(parameters):
+            local_name = parameter.name
+            if local_name.startswith("implicit") and f".{local_name[8:]}" in varnames:
+                local_name = f".{local_name[8:]}"  # comprehensions take their iterator as ".0"
             if parameter.name in bound.arguments:
                 given = bound.arguments[parameter.name]
                 if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-                    result[parameter.name] = self.created(tuple(self.materialize(by_marker[id(m)]) for m in given))
+                    result[local_name] = self.created(tuple(self.materialize(by_marker[id(m)]) for m in given))
                 elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
-                    result[parameter.name] = self.created({k: self.materialize(by_marker[id(m)]) for k, m in given.items()})
+                    result[local_name] = self.created({k: self.materialize(by_marker[id(m)]) for k, m in given.items()})
                 else:
-                    result[parameter.name] = by_marker[id(given)]
+                    result[local_name] = by_marker[id(given)]
             elif parameter.kind is inspect.Parameter.VAR_POSITIONAL:
                 result[parameter.name] = self.created(())
             elif parameter.kind is inspect.Parameter.VAR_KEYWORD:

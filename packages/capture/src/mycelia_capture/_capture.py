@@ -12,7 +12,6 @@ from mycelia import ir
 from mycelia._tensor import Tensor
 from mycelia.ir import GraphBuilder, TracedArray, recording
 from mycelia.ops import get_op
-from mycelia.ops._dispatch import _make_tensor
 from mycelia_capture._guards import Attr, Constant, Item, Local, Source
 from mycelia_capture._tracer import Tracer, canonical
 from mycelia_capture._values import Unsupported, Var
@@ -22,40 +21,29 @@ __all__ = ["Capture", "capture"]
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis))
 
 
-class Capture:
-    """A compiled entry: ``check(*bound)`` -> tensor inputs or None; ``run(inputs, bound)`` -> result."""
+class _Miss:
+    def __repr__(self) -> str:
+        return "MISS"
 
-    def __init__(self, check: Callable[..., Any], guard_text: str, graph: ir.Graph | None, compiled: Any,
-                 rebuild: Callable[..., Any], compile_ms: float, bytecode: str) -> None:
-        self.check = check
+
+MISS = _Miss()  # what an entry returns when its guards do not hold
+
+
+class Capture:
+    """A compiled cache entry: ``call(*bound)`` returns the function's result, or MISS when a guard fails.
+
+    ``call`` is one generated function: the guards (each shared source read once), the compiled
+    schedule on the input arrays, and the result rebuilt around the graph's outputs."""
+
+    def __init__(self, call: Callable[..., Any], guard_text: str, compiled: Any, compile_ms: float,
+                 bytecode: str, source: str) -> None:
+        self.call = call
         self.guard_text = guard_text
         self.graph_text = str(compiled.graph) if compiled is not None else ""
-        self.graph = graph
         self.compiled = compiled
-        self.rebuild = rebuild
         self.compile_ms = compile_ms
         self.bytecode = bytecode
-        self._run_arrays: Callable[..., Any] | None = None
-        if compiled is not None and hasattr(compiled.executable, "runner"):
-            shapes = tuple(tuple(v.shape) for v in compiled.graph.inputs)
-            runner = compiled.executable.runner(shapes)
-            lock = compiled.executable._lock
-            run = runner.run
-
-            def run_arrays(*arrays: Any) -> Any:
-                with lock:
-                    return run(*arrays)
-
-            self._run_arrays = run_arrays
-
-    def run(self, inputs: tuple[Any, ...], bound: tuple[Any, ...]) -> Any:
-        if self.compiled is None:
-            return self.rebuild((), *bound)
-        if self._run_arrays is not None:
-            outputs = self._run_arrays(*[tensor._data for tensor in inputs])
-        else:
-            outputs = [tensor._data for tensor in self.compiled(*inputs)]
-        return self.rebuild(outputs, *bound)
+        self.source = source
 
     def failure_hint(self, bound: tuple[Any, ...]) -> str:
         return f"guards were: {self.guard_text.splitlines()[0] if self.guard_text else '(none)'} …"
@@ -63,6 +51,16 @@ class Capture:
     def describe(self) -> str:
         return (f"[mycelia.jit] captured bytecode:\n{self.bytecode}\n[mycelia.jit] guards:\n{self.guard_text}\n"
                 f"[mycelia.jit] graph:\n{self.graph_text or '(no tensor work)'}")
+
+
+def _runner(compiled: Any) -> tuple[Callable[..., Any], Any, bool]:
+    """(run on arrays, lock or None, returns arrays): the backend's fastest way to run the graph."""
+    executable = compiled.executable
+    if hasattr(executable, "runner"):
+        runner = executable.runner(tuple(tuple(v.shape) for v in compiled.graph.inputs))
+        lock = executable._lock if runner.plan.slot_sizes else None  # shared buffers need the lock
+        return runner.run, lock, True
+    return compiled, None, False
 
 
 def _source_code(source: Source, namespace: dict[str, Any]) -> str:
@@ -86,7 +84,7 @@ class _Rebuilder:
         self.tracer = tracer
         self.builder = builder
         self.outputs: list[ir.Value] = []
-        self.namespace: dict[str, Any] = {"W": _make_tensor}
+        self.namespace: dict[str, Any] = {"NEW": object.__new__, "TENSOR": Tensor}
 
     def expression(self, value: Any, var: Var | None = None) -> str:
         if isinstance(value, Tensor):
@@ -99,8 +97,7 @@ class _Rebuilder:
                 index = len(self.outputs)
                 self.outputs.append(data.value)
             self.namespace[f"d{index}"] = value._dtype
-            self.namespace["B"] = None  # filled with the backend after compiling
-            return f"W(o[{index}], d{index}, B)"
+            return f"t{index}"
         if isinstance(value, _SCALARS):
             return self.constant(value)
         known = var if var is not None and var.source is not None else self.tracer.known.get(id(value))
@@ -128,22 +125,18 @@ class _Rebuilder:
         self.namespace[key] = value
         return key
 
-    def compile(self, result: Var, argument_count: int) -> Callable[..., Any]:
-        body = self.expression(result.value, result)
-        arguments = "".join(f", a{i}" for i in range(argument_count))
-        source = f"def rebuild(o{arguments}):\n    return {body}\n"
-        exec(compile(source, "<mycelia result>", "exec"), self.namespace)  # noqa: S102
-        return self.namespace["rebuild"]  # type: ignore[no-any-return]
+    def body(self, result: Var) -> str:
+        return self.expression(result.value, result)
 
 
 def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[str, ...], config: Any,
-            global_state: list[tuple[str, Callable[[], Any], Any]]) -> Capture:
+            global_state: list[tuple[str, str, dict[str, Any], Any]]) -> Capture:
     """Trace ``function`` for the call with ``bound`` arguments; raise Unsupported or CaptureAbort."""
     started = time.perf_counter()
     builder = GraphBuilder(function.__name__ if function.__name__.isidentifier() else "jitted")
     tracer = Tracer(config, builder)
-    for label, read, expected in global_state:
-        tracer.guards.add_global_state(label, read, expected)
+    for label, expression, values, expected in global_state:
+        tracer.guards.add_global_state(label, expression, values, expected)
     with recording(builder):
         local_values = {name: tracer.load(value, Local(name, index)) for index, (name, value) in
                         enumerate(zip(names, bound))}
@@ -153,8 +146,11 @@ def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[s
                 raise Unsupported("assigns into a tensor that existed before the call (ops.assign, x[i] = …)",
                                   function.__code__.co_filename)
         rebuilder = _Rebuilder(tracer, builder)
-        rebuild = rebuilder.compile(result, len(names))
-    graph = None
+        result_code = rebuilder.body(result)
+    namespace = rebuilder.namespace
+    namespace["MISS"] = MISS
+    guard_lines, inputs, guard_text = tracer.guards.code(namespace)
+    run_lines: list[str] = []
     compiled = None
     if rebuilder.outputs:
         graph = ir.remove_unused(builder.build(*rebuilder.outputs))
@@ -163,7 +159,26 @@ def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[s
                 raise Unsupported(f"calls the random op {node.op} (its stream must advance per call)",
                                   function.__code__.co_filename)
         compiled = ir.compile_graph(graph, optimize=config.optimize)
-        rebuilder.namespace["B"] = compiled.backend
-    check, guard_text = tracer.guards.compile(len(names))
+        namespace["B"] = compiled.backend
+        run, lock, on_arrays = _runner(compiled)
+        namespace["RUN"] = run
+        arguments = ", ".join(f"{i}._data" if on_arrays else i for i in inputs)
+        call = f"RUN({arguments})" if on_arrays else f"[t._data for t in RUN({arguments})]"
+        if lock is not None:
+            namespace["LOCK"] = lock
+            run_lines = ["with LOCK:", f"    o = {call}"]
+        else:
+            run_lines = [f"o = {call}"]
+        for index in range(len(rebuilder.outputs)):  # the result tensors, built inline (no call)
+            run_lines.append(f"t{index} = NEW(TENSOR); t{index}._data = o[{index}]; t{index}._dtype = d{index}; "
+                             f"t{index}._backend = B; t{index}._autograd = None")
+    parameters = ", ".join(f"a{i}" for i in range(len(names)))
+    guard_body = "\n".join(f"        {line}" for line in guard_lines) or "        pass"
+    run_body = "\n".join(f"    {line}" for line in run_lines)
+    source = (f"def entry({parameters}):\n    try:\n{guard_body}\n"
+              "    except (AttributeError, KeyError, IndexError, TypeError):\n        return MISS\n"
+              f"{run_body}\n    return {result_code}\n")
+    exec(compile(source, f"<mycelia entry {function.__qualname__}>", "exec"), namespace)  # noqa: S102
     bytecode = "\n".join(f"  {instruction}" for instruction in canonical(function.__code__).instructions)
-    return Capture(check, guard_text, graph, compiled, rebuild, (time.perf_counter() - started) * 1e3, bytecode)
+    return Capture(namespace["entry"], guard_text, compiled, (time.perf_counter() - started) * 1e3, bytecode,
+                   source)

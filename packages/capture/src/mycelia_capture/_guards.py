@@ -96,7 +96,8 @@ class GuardSet:
     checks: list[tuple[Source, str, Any]] = field(default_factory=list)  # (source, kind, expected)
     tensor_inputs: list[Source] = field(default_factory=list)
     _seen: set[tuple[Source, str]] = field(default_factory=set)
-    global_checks: list[tuple[str, Callable[[], Any], Any]] = field(default_factory=list)
+    # (label, expression, names it uses, expected value): process state such as grad mode.
+    global_checks: list[tuple[str, str, dict[str, Any], Any]] = field(default_factory=list)
 
     def add(self, source: Source, kind: str, expected: Any = None) -> None:
         """kinds: ``value`` (type and ==), ``identity`` (is), ``type`` (exact type), ``len``,
@@ -107,8 +108,8 @@ class GuardSet:
         self._seen.add(key)
         self.checks.append((source, kind, expected))
 
-    def add_global_state(self, label: str, read: Callable[[], Any], expected: Any) -> None:
-        self.global_checks.append((label, read, expected))
+    def add_global_state(self, label: str, expression: str, values: dict[str, Any], expected: Any) -> None:
+        self.global_checks.append((label, expression, values, expected))
 
     def tensor_input(self, source: Source, tensor: Tensor) -> int:
         """Index of ``source`` among the graph's tensor inputs (added once), with its guard."""
@@ -158,11 +159,12 @@ class GuardSet:
                     f"and {name}._autograd is None")
         raise ValueError(f"unknown guard kind {kind!r}")
 
-    def compile(self, argument_count: int) -> tuple[Callable[..., Any], str]:
-        """``(check, text)``: ``check(*bound_args)`` returns the tuple of tensor inputs or None."""
-        namespace: dict[str, Any] = {}
+    def code(self, namespace: dict[str, Any]) -> tuple[list[str], list[str], str]:
+        """``(lines, input_expressions, text)``: guard statements for the body of a generated function
+        whose parameters are ``a0, a1, …`` (each failing check ``return MISS``; attribute/key errors
+        are caught by the caller's ``try``), the expressions of the tensor inputs, and the guard text."""
         names: dict[Source, str] = {}
-        lines = [f"def check({', '.join(f'a{i}' for i in range(argument_count))}):", "    try:"]
+        lines: list[str] = []
         text_lines: list[str] = []
         checks_by_source: dict[Source, list[tuple[str, Any]]] = {}
         for source, kind, expected in self.checks:
@@ -173,33 +175,38 @@ class GuardSet:
                 names[source] = expression
             else:
                 names[source] = f"s{index}"
-                lines.append(f"        s{index} = {expression}")
+                lines.append(f"s{index} = {expression}")
             for kind, expected in checks_by_source.get(source, []):
                 if kind == "alias":
-                    lines.append(f"        if {names[source]} is not {names[expected]}: return None")
+                    lines.append(f"if {names[source]} is not {names[expected]}: return MISS")
                     text_lines.append(f"{source.describe()} is {expected.describe()}")
                     continue
                 if kind == "absent":
                     key_slot = f"e{len(namespace)}"
                     namespace[key_slot] = expected
-                    lines.append(f"        if {key_slot} in {names[source]}: return None")
+                    lines.append(f"if {key_slot} in {names[source]}: return MISS")
                     text_lines.append(f"{expected!r} not in {source.describe()}")
                     continue
                 predicate = self._predicate(names[source], kind, expected, namespace)
-                lines.append(f"        if not ({predicate}): return None")
+                lines.append(f"if not ({predicate}): return MISS")
                 text_lines.append(_describe_guard(source, kind, expected))
-        for position, (label, read, expected) in enumerate(self.global_checks):
-            namespace[f"g{position}"] = read
+        for position, (label, expression, values, expected) in enumerate(self.global_checks):
+            namespace.update(values)
             namespace[f"ge{position}"] = expected
-            lines.append(f"        if g{position}() != ge{position}: return None")
+            lines.append(f"if {expression} is not ge{position} and {expression} != ge{position}: return MISS")
             text_lines.append(f"{label} == {expected!r}")
-        inputs = ", ".join(names[s] for s in self.tensor_inputs)
-        lines.append(f"        return ({inputs}{',' if len(self.tensor_inputs) == 1 else ''})")
-        lines.append("    except (AttributeError, KeyError, IndexError, TypeError):")
-        lines.append("        return None")
-        source_text = "\n".join(lines)
-        exec(compile(source_text, "<mycelia guards>", "exec"), namespace)  # noqa: S102
-        return namespace["check"], "\n".join(text_lines)
+        return lines, [names[s] for s in self.tensor_inputs], "\n".join(text_lines)
+
+    def compile(self, argument_count: int) -> tuple[Callable[..., Any], str]:
+        """``(check, text)``: ``check(*bound_args)`` returns the tuple of tensor inputs or None."""
+        namespace: dict[str, Any] = {"MISS": None}
+        lines, inputs, text = self.code(namespace)
+        body = "\n".join(f"        {line}" for line in lines)
+        source = (f"def check({', '.join(f'a{i}' for i in range(argument_count))}):\n    try:\n{body}\n"
+                  f"        return ({''.join(i + ', ' for i in inputs)})\n"
+                  "    except (AttributeError, KeyError, IndexError, TypeError):\n        return None\n")
+        exec(compile(source, "<mycelia guards>", "exec"), namespace)  # noqa: S102
+        return namespace["check"], text
 
 
 def _describe_guard(source: Source, kind: str, expected: Any) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from mycelia import _autograd, _config
 from mycelia._context import _context
 from mycelia._tensor import Tensor
-from mycelia_capture._capture import Capture, capture
+from mycelia_capture._capture import MISS, Capture, capture
 from mycelia_capture._values import CaptureAbort, Unsupported
 
 __all__ = ["JitFunction", "JitInfo"]
@@ -91,6 +91,17 @@ class JitFunction:
         state = self._state
         if self.receiver is not None:
             args = (self.receiver, *args)
+        if not kwargs and state.simple == len(args) and state.entries:  # the hot path: the last entry used
+            entry = state.entries[0]
+            result = entry.capture.call(*args)
+            if result is not MISS:
+                state.last = entry
+                entry.calls += 1
+                return result
+        return self._lookup(args, kwargs)
+
+    def _lookup(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        state = self._state
         if state.eager_reason is not None:
             state.eager_calls += 1
             return self.function(*args, **kwargs)
@@ -99,13 +110,13 @@ class JitFunction:
             return self.function(*args, **kwargs)
         entries = state.entries
         for position, entry in enumerate(entries):
-            inputs = entry.capture.check(*bound)
-            if inputs is not None:
+            result = entry.capture.call(*bound)
+            if result is not MISS:
                 if position:
                     entries.insert(0, entries.pop(position))
                 state.last = entry
                 entry.calls += 1
-                return entry.capture.run(inputs, bound)
+                return result
         return self._miss(args, kwargs, bound)
 
     def _miss(self, args: tuple[Any, ...], kwargs: dict[str, Any], bound: tuple[Any, ...]) -> Any:
@@ -139,15 +150,20 @@ class JitFunction:
         entry.calls += 1
         if self.config.print_after_all or log_enabled("guard") or log_enabled("graph"):
             print(captured.describe(), file=sys.stderr)
-        return captured.run(captured.check(*bound), bound)
+        result = captured.call(*bound)
+        if result is MISS:  # the entry's guards reject the very call it was made for: a tracer bug
+            raise RuntimeError(f"mycelia.jit: the new entry for {self.function.__qualname__} rejects its own call; "
+                               f"guards:\n{captured.guard_text}")
+        return result
 
 
-def _global_state() -> list[tuple[str, Callable[[], Any], Any]]:
+def _global_state() -> list[tuple[str, str, dict[str, Any], Any]]:
     """Process state a graph depends on: gradient recording and the current backend."""
+    values = {"AUTOGRAD": _autograd.state, "CONTEXT": _context}
     return [
-        ("gradient recording", lambda: (_autograd.state.enabled, _autograd.state.depth),
-         (_autograd.state.enabled, _autograd.state.depth)),
-        ("current backend", lambda: id(_context.backend), id(_context.backend)),
+        ("gradient recording enabled", "AUTOGRAD.enabled", values, _autograd.state.enabled),
+        ("gradient depth", "AUTOGRAD.depth", values, _autograd.state.depth),
+        ("current backend", "CONTEXT.backend", values, _context.backend),
     ]
 
 

@@ -37,6 +37,7 @@ from mycelia_capture.bytecode import (
     PopBlock,
     PushNull,
     SetupBlock,
+    Yield,
     decode,
 )
 
@@ -79,6 +80,7 @@ class Frame:
         self.index = 0
         self.lineno: int | None = code.first_lineno
         self.kw_names: tuple[str, ...] = ()
+        self.collected: list[Any] | None = None  # a generator expression's yielded values
         self.pending_function: dict[str, Any] = {}
 
     def pop(self, count: int = 1) -> list[Any]:
@@ -215,6 +217,11 @@ class Tracer(CallsMixin):
                 mapping = self.materialize(keywords_var)
                 keywords = {key: Var(value) for key, value in mapping.items()}
             stack.append(self.call(callee, positional, keywords))
+        elif kind is Yield:
+            if frame.collected is None:
+                raise self.unsupported("yield")
+            frame.collected.append(self.materialize(stack.pop()))
+            stack.append(Var(None))
         elif kind in (SetupBlock, PopBlock):
             if kind is SetupBlock and instruction.kind != "finally":
                 raise self.unsupported("a `with` block")

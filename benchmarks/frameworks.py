@@ -15,6 +15,7 @@ FRAMEWORKS = ("mycelia", "numpy", "torch", "jax", "mindspore")
 VARIANTS: dict[str, str] = {
     "mycelia": "mycelia",
     "mycelia graph": "mycelia",
+    "mycelia.jit": "mycelia",
     "numpy": "numpy",
     "numpy (no temporaries)": "numpy",
     "torch": "torch",

@@ -70,9 +70,20 @@ def _nanobind_dir() -> Path:
     return Path(nanobind.source_dir()).parent
 
 
-def _files(source_dir: Path) -> list[Path]:
+def _files(source_dir: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
     wanted = SOURCE_SUFFIXES + HEADER_SUFFIXES
-    return sorted(p for p in source_dir.rglob("*") if p.suffix in wanted and p.is_file())
+    return sorted(p for p in source_dir.rglob("*") if p.suffix in wanted and p.is_file()
+                  and not any(p.is_relative_to(folder) for folder in skip))
+
+
+def _nested_source_dirs(package_root: Path, spec: ExtensionSpec) -> tuple[Path, ...]:
+    """Source folders of the package's other extensions inside ``spec``'s (``csrc/fused`` in
+    ``csrc``): they are separate modules, so neither compiled into nor hashed with this one."""
+    if not (package_root / "pyproject.toml").is_file():
+        return ()
+    own = (package_root / spec.source_dir).resolve()
+    others = ((package_root / other.source_dir).resolve() for other in extension_specs(package_root))
+    return tuple(folder for folder in others if folder != own and folder.is_relative_to(own))
 
 
 def source_hash(package_root: Path, spec: ExtensionSpec) -> str:
@@ -83,8 +94,9 @@ def source_hash(package_root: Path, spec: ExtensionSpec) -> str:
     for part in (*_compiler(), *CXX_FLAGS, *LINK_FLAGS, nanobind.__version__,
                  sysconfig.get_config_var("EXT_SUFFIX"), spec.module):
         digest.update(part.encode() + b"\0")
-    for folder in (package_root / spec.source_dir, SHARED_INCLUDE_DIR):
-        for path in _files(folder):
+    skip = _nested_source_dirs(package_root, spec)
+    for folder in ((package_root / spec.source_dir).resolve(), SHARED_INCLUDE_DIR):
+        for path in _files(folder, skip):
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -142,7 +154,8 @@ def build_extension(package_root: Path, spec: ExtensionSpec, *, force: bool = Fa
         return output
     nb = _nanobind_dir()
     source_dir = package_root / spec.source_dir
-    sources = [str(p) for p in _files(source_dir) if p.suffix in SOURCE_SUFFIXES]
+    sources = [str(p) for p in _files(source_dir, _nested_source_dirs(package_root, spec))
+               if p.suffix in SOURCE_SUFFIXES]
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / output.name
         _run([*_compiler(), *CXX_FLAGS, *_python_includes(), f"-I{nb / 'include'}",

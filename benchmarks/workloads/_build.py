@@ -64,7 +64,7 @@ def ms_jitted(framework: str, body: Body, inputs: Inputs, needs: tuple[str, ...]
         o.require(*needs)
         args = [o.tensor(a) for a in inputs()]
         f = mod.jit(lambda *a: body(o, *a))
-        return Case(lambda: f(*args), note=f"{framework}.jit")
+        return Case(lambda: f(*args), note=f"{framework}.jit", count=jit_graph_counter(mod, f))
 
     return build
 
@@ -95,11 +95,20 @@ def mycelia_graph(body: Body, inputs: Inputs, needs: tuple[str, ...] = ()) -> Bu
     return build
 
 
+def jit_graph_counter(mod: Any, jitted: Any) -> Callable[[], int | None] | None:
+    """Graphs compiled so far by a mycelia-style ``jit`` (None for frameworks without ``jit_info``)."""
+    info = getattr(mod, "jit_info", None)
+    if info is None:
+        return None
+    return lambda: info(jitted).compile_count  # type: ignore[no-any-return]
+
+
 def standard(body: Body, inputs: Inputs, needs: tuple[str, ...], compiled: bool = True) -> dict[str, Builder]:
     """The usual columns: eager mycelia/numpy/torch/MindSpore, torch.compile and jax.jit."""
     builders: dict[str, Builder] = {
         "mycelia": eager("mycelia", body, inputs, needs),
         "mycelia graph": mycelia_graph(body, inputs, needs),
+        "mycelia.jit": ms_jitted("mycelia", body, inputs, needs),
         "numpy": eager("numpy", body, inputs, needs),
         "torch": eager("torch", body, inputs, needs),
     }

@@ -10,7 +10,7 @@ import numpy as np
 
 from benchmarks.frameworks import Env
 from benchmarks.workloads._base import Builder, Case, Workload, jax_cache_size, normal, torch_graph_counter
-from benchmarks.workloads._build import ops_of, standard, traced_graph
+from benchmarks.workloads._build import jit_graph_counter, ops_of, standard, traced_graph
 from benchmarks.workloads._ops import ALIASES, Ops, Unsupported, jax_ops, require_module_ops, torch_ops
 
 SIZES = (784, 512, 512, 10)
@@ -156,6 +156,35 @@ def _w4_ms(framework: str) -> Builder:
     return build
 
 
+def _w4_jit(env: Env) -> Case:
+    """``mycelia.jit`` of the functional step: value_and_grad and the SGD update in one function."""
+    mod = env.module("mycelia")
+    if not hasattr(mod, "jit"):
+        raise Unsupported("jit not implemented yet")
+    ops = mod.ops
+    o = ops_of(env, "mycelia")
+    o.require(*MLP_NEEDS)
+    positions = tuple(range(2, 2 + 2 * (len(SIZES) - 1)))
+
+    def loss_fn(xx: Any, yy: Any, *params: Any) -> Any:
+        return ops.cross_entropy(mlp(o, xx, *params), yy)
+
+    @mod.jit
+    def train(xx: Any, yy: Any, *params: Any) -> Any:
+        loss, grads = mod.value_and_grad(loss_fn, positions)(xx, yy, *params)
+        return (loss, *(p - LR * g for p, g in zip(params, grads)))
+
+    inputs = [mod.Tensor(normal((BATCH, SIZES[0]), 30)), mod.Tensor(_labels().astype(np.int32))]
+    state = [[mod.Tensor(p) for p in mlp_params()]]
+
+    def step() -> Any:
+        loss, *params = train(*inputs, *state[0])
+        state[0] = params
+        return loss
+
+    return Case(step, note="mycelia.jit of value_and_grad + update", count=jit_graph_counter(mod, train))
+
+
 def _w4_graph(env: Env) -> Case:
     """The whole step (value_and_grad + SGD update) traced into one IR graph and compiled."""
     mod = env.module("mycelia")
@@ -280,7 +309,9 @@ def _w6_ms_jit(framework: str) -> Builder:
             return out
 
         reset()
-        return Case(run, reset=reset, note=f"{framework}.jit, new function per run")
+        info = getattr(mod, "jit_info", None)
+        count = (lambda: info(state["f"]).compile_count) if info is not None else None  # noqa: E731
+        return Case(run, reset=reset, note=f"{framework}.jit, new function per run", count=count)
 
     return build
 
@@ -294,7 +325,7 @@ WORKLOADS = [
         "W4", "MLP training step", "ms", 1e3,
         "one SGD step (lr 0.01) of the W3 MLP on mean cross-entropy, batch 64: forward, gradients, update",
         builders={
-            "mycelia": _w4_ms("mycelia"), "mycelia graph": _w4_graph, "numpy": _w4_numpy, "torch": _w4_torch, "jax.jit": _w4_jax,
+            "mycelia": _w4_ms("mycelia"), "mycelia graph": _w4_graph, "mycelia.jit": _w4_jit, "numpy": _w4_numpy, "torch": _w4_torch, "jax.jit": _w4_jax,
             "mindspore": _w4_ms("mindspore"),
         },
     ),

@@ -114,6 +114,11 @@ def test_non_contiguous_and_integer_inputs():
     ints = [np.arange(-6, 6).astype(t).reshape(3, 4) for t in (np.int32, np.int64, np.int8, np.uint8)]
     for array in ints:
         np.testing.assert_array_equal(run([("square", (0,))], [array]), np.square(array.astype(np.float32)))
+    raw = np.zeros(401, np.uint8)
+    misaligned = raw[1:].view(np.float32)  # offset by one byte
+    misaligned[:] = np.arange(100)
+    assert not misaligned.flags.aligned
+    np.testing.assert_array_equal(run([("neg", (0,))], [misaligned]), -misaligned)
     mask = np.array([[True, False], [False, True]])
     np.testing.assert_array_equal(run([("logical_not", (0,))], [mask]), [[0, 1], [1, 0]])
 

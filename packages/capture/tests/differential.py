@@ -67,6 +67,9 @@ class Case:
     # jit_info.call_count after the last call (calls served by the entry used last), when given.
     expect_call_count: int | None = None
     jit_kwargs: dict[str, Any] = field(default_factory=dict)  # jit(fn, **jit_kwargs) (default wrap only)
+    # eager_reason after the run: None = must be unset when compiles are expected; True = must be set
+    # (e.g. the recompile limit was reached and later calls run eagerly).
+    expect_eager_reason: bool | None = None
 
     def __post_init__(self) -> None:
         self.calls = [c if isinstance(c, (tuple, Call)) else (c,) for c in self.calls]
@@ -308,7 +311,10 @@ def check_info(case: Case, info: Any) -> list[str]:
     calls = getattr(info, "call_count", None)
     if case.expect_call_count is not None and calls != case.expect_call_count:
         problems.append(f"call_count {calls}, expected {case.expect_call_count}")
-    if case.expect_compiles and reason is not None:
+    if case.expect_eager_reason:
+        if not reason:
+            problems.append("eager_reason not set, expected (the function should now run eagerly)")
+    elif case.expect_compiles and reason is not None:
         problems.append(f"eager_reason {reason!r} set for code expected to compile")
     if problems and (reason or getattr(info, "breaks", None)):
         problems.append(f"(jit_info: eager_reason={reason!r}, breaks={getattr(info, 'breaks', None)!r})")

@@ -123,7 +123,11 @@ struct Call {
     mutable std::vector<Partial> partials;  // per chunk (each written by the thread running it)
 };
 
-// One ISA's executor. `slots` is the thread's scratch: plan->n_slots + 3 buffers of `block`.
+// Scratch buffers per thread beyond the register slots: temporaries of composite ops.
+constexpr int kTempSlots = 2;
+
+// One ISA's executor. `scratch` is the thread's: plan->n_slots + kTempSlots buffers of `block`
+// elements, then one pointer per register.
 struct Isa {
     void (*prepare)(const Call &, void *scratch);                             // fill consts/scalars
     void (*run)(const Call &, void *scratch, std::int64_t chunk_index);       // one work item

@@ -262,7 +262,11 @@ template <class T> void store_run(char *dst, int dtype, const T *__restrict s, i
 void store_value(char *dst, int dtype, double v) {  // v is already rounded to the compute type
     switch (dtype) {
     case F16: { const std::uint16_t h = double_to_half(v); std::memcpy(dst, &h, 2); return; }
-    case BF16: { const std::uint16_t h = std::uint16_t(bf16_round_bits(float(v)) >> 16); std::memcpy(dst, &h, 2); return; }
+    case BF16: {
+        const std::uint16_t h = std::uint16_t(bf16_round_bits(float(v)) >> 16);
+        std::memcpy(dst, &h, 2);
+        return;
+    }
     case F32: { const float f = float(v); std::memcpy(dst, &f, 4); return; }
     case F64: std::memcpy(dst, &v, 8); return;
     case BOOL: *reinterpret_cast<std::uint8_t *>(dst) = v != 0.0 ? 1 : 0; return;
@@ -270,7 +274,7 @@ void store_value(char *dst, int dtype, double v) {  // v is already rounded to t
 }
 
 // ---- one instruction over n elements ---------------------------------------------------------------
-// d never aliases a/b/c (the register allocator guarantees it); t1..t3 are private temporaries.
+// d never aliases a/b/c (the register allocator guarantees it); t1, t2 are private temporaries.
 template <class T>
 void exec(const Instr &in, T *__restrict d, const T *__restrict a, const T *__restrict b, const T *__restrict c,
           size_t n, T *__restrict t1, T *__restrict t2) {
@@ -486,7 +490,7 @@ inline double combine(int kind, double a, double b) {
 
 // ---- the executor ---------------------------------------------------------------------------------
 template <class T> struct Scratch {
-    T *slots;          // n_slots + 3 buffers of `block` elements
+    T *slots;          // n_slots + kTempSlots buffers of `block` elements
     const T **regs;    // per register: where its current block lives
     T *slot(const Call &c, int s) const { return slots + s * c.block; }
 };
@@ -494,7 +498,7 @@ template <class T> struct Scratch {
 template <class T> Scratch<T> scratch_of(const Call &c, void *raw) {
     Scratch<T> s;
     s.slots = static_cast<T *>(raw);
-    s.regs = reinterpret_cast<const T **>(s.slots + (c.plan->n_slots + 3) * c.block);
+    s.regs = reinterpret_cast<const T **>(s.slots + (c.plan->n_slots + kTempSlots) * c.block);
     return s;
 }
 
@@ -606,7 +610,9 @@ template <class T> void run_t(const Call &c, void *raw, int64_t chunk_index) {
 }
 
 void prepare(const Call &c, void *raw) { c.plan->f64 ? prepare_t<double>(c, raw) : prepare_t<float>(c, raw); }
-void run(const Call &c, void *raw, int64_t chunk) { c.plan->f64 ? run_t<double>(c, raw, chunk) : run_t<float>(c, raw, chunk); }
+void run(const Call &c, void *raw, int64_t chunk) {
+    c.plan->f64 ? run_t<double>(c, raw, chunk) : run_t<float>(c, raw, chunk);
+}
 
 }  // namespace
 

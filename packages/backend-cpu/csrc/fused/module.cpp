@@ -209,8 +209,10 @@ constexpr int kCContiguous = 0x1, kAligned = 0x100, kWriteable = 0x400;  // NPY_
 
 const NumpyArray *numpy_array(nb::handle h, const char *what, std::size_t index) {
     static PyTypeObject *ndarray = nullptr;
-    if (ndarray == nullptr)
-        ndarray = reinterpret_cast<PyTypeObject *>(nb::module_::import_("numpy").attr("ndarray").release().ptr());
+    if (ndarray == nullptr) {
+        nb::object type = nb::module_::import_("numpy").attr("ndarray");
+        ndarray = reinterpret_cast<PyTypeObject *>(type.release().ptr());  // kept for the process
+    }
     if (!PyObject_TypeCheck(h.ptr(), ndarray))
         throw nb::type_error((std::string(what) + " " + std::to_string(index) + " must be a numpy array").c_str());
     return reinterpret_cast<const NumpyArray *>(h.ptr());
@@ -238,7 +240,8 @@ public:
             const std::vector<std::vector<double>> &params, int n_inputs, const std::vector<int> &outputs,
             bool f64, int reduce, int reduce_k) {
         const std::size_t n = ops.size();
-        if (operands.size() != n || params.size() != n) throw nb::value_error("ops, operands and params differ in length");
+        if (operands.size() != n || params.size() != n)
+            throw nb::value_error("ops, operands and params differ in length");
         if (n_inputs < 0) throw nb::value_error("n_inputs must be >= 0");
         if (outputs.empty()) throw nb::value_error("a fused kernel needs at least one output");
         if (reduce < RED_NONE || reduce > RED_MIN || reduce_k < 0 || reduce_k > kMaxDims)
@@ -317,7 +320,8 @@ public:
                 bool seen = false;
                 for (int k = 0; k < j; ++k) seen |= in.src[k] == r;
                 const bool computed = r >= n_inputs && all[std::size_t(r - n_inputs)].op != OP_const;
-                if (!seen && computed && last_use[std::size_t(r)] == std::int64_t(i)) free_slots.push_back(p.slot[std::size_t(r)]);
+                if (!seen && computed && last_use[std::size_t(r)] == std::int64_t(i))
+                    free_slots.push_back(p.slot[std::size_t(r)]);
             }
         }
         p.n_slots = slots;
@@ -509,8 +513,9 @@ public:
         c.chunk = c.block * per_item;
         const std::int64_t chunks = (total + c.chunk - 1) / c.chunk;
         if (c.has_reduce) c.partials.assign(std::size_t(chunks), Partial());
-        const std::size_t scratch_bytes = std::size_t(p.n_slots + 3) * std::size_t(c.block) * std::size_t(tsize) +
-                                          std::size_t(p.n_regs + 1) * sizeof(void *);
+        const std::size_t scratch_bytes =
+            std::size_t(p.n_slots + kTempSlots) * std::size_t(c.block) * std::size_t(tsize) +
+            std::size_t(p.n_regs + 1) * sizeof(void *);
 
         std::atomic<std::int64_t> next{0};
         std::atomic<bool> failed{false};
@@ -622,8 +627,6 @@ NB_MODULE(MYCELIA_MODULE_NAME, m) {
              nb::arg("f64"), nb::arg("reduce"), nb::arg("reduce_k"))
         .def_prop_ro("n_slots", &Program::n_slots)
         .def("run_arrays", &Program::run_arrays, nb::arg("inputs"), nb::arg("in_dtypes"), nb::arg("outputs"),
-             nb::arg("out_dtypes"), "Execute over numpy arrays; False (nothing run) if an input is misaligned.")
-        .def("run", &Program::run, nb::arg("in_ptrs"), nb::arg("in_dtypes"), nb::arg("in_shapes"),
-             nb::arg("in_strides"), nb::arg("out_ptrs"), nb::arg("out_dtypes"), nb::arg("out_shapes"),
-             "Execute over raw buffers (addresses, dtype codes, shapes, byte strides); releases the GIL.");
+             nb::arg("out_dtypes"),
+             "Execute over numpy arrays (releases the GIL); False, with nothing run, if an input is misaligned.");
 }

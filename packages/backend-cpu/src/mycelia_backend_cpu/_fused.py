@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from mycelia_backend_cpu import _fused_native as _native
+from mycelia_backend_cpu import _fused_native as _native  # type: ignore[attr-defined]
 
 __all__ = ["SUPPORTED_OPS", "FusedKernel", "num_threads", "set_num_threads"]
 
@@ -125,7 +125,7 @@ class FusedKernel:
 
     __slots__ = ("_n_inputs", "_n_outputs", "_program", "compute", "instructions", "outputs", "reduce")
 
-    def __init__(self, instructions: Sequence[tuple], n_inputs: int, outputs: Sequence[int],
+    def __init__(self, instructions: Sequence[tuple[Any, ...]], n_inputs: int, outputs: Sequence[int],
                  compute: str = "float32", reduce: tuple[str, int] | None = None) -> None:
         if not _is_int(n_inputs) or n_inputs < 0:
             raise ValueError(f"n_inputs must be a non-negative int, got {n_inputs!r}")

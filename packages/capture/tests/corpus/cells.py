@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import mycelia as ms
-from differential import a23, arr, registrar
+from differential import a23, arr, fresh, registrar
 
 CASES: list = []
 case = registrar(CASES, "cells")
@@ -90,9 +90,21 @@ class Tupled(nn.Cell):
         return outs
 
 
+def _fresh_class(obj):
+    """A private subclass with its own ``construct``: ``jit(cls)`` may patch the class it is given, and the
+    module's classes are shared by other cases."""
+    cls = type(obj)
+    return type(cls.__name__, (cls,), {"construct": fresh(cls.construct), "__qualname__": cls.__qualname__})
+
+
 def _class_wrap(jit, obj):
-    jitted = jit(type(obj))()
-    return jitted, jitted
+    jitted_class = jit(_fresh_class(obj))
+    return jitted_class(), jitted_class  # jit_info on what jit returned: the class
+
+
+def _class_wrap_info_on_construct(jit, obj):
+    instance = jit(_fresh_class(obj))()
+    return instance, instance.construct
 
 
 def _construct_wrap(jit, obj):
@@ -141,7 +153,7 @@ def jit_cell_class():
     return Affine()
 
 
-@case((X0,), (X1,), made=True, wrap=_class_wrap)
+@case((X0,), (X1,), made=True, wrap=_class_wrap_info_on_construct)
 def jit_cell_class_mlp():
     return MLP()
 

@@ -255,7 +255,8 @@ def tensor_int_then_back_to_float(x):
     return x + 1
 
 
-@case((X0, 1), (X1, 2), (X2, 3), (X3, 4), compiles=2, jit_kwargs={"jit_config": {"recompile_limit": 2}})
+@case((X0, 1), (X1, 2), (X2, 3), (X3, 4), compiles=2, jit_kwargs={"jit_config": {"recompile_limit": 2}},
+      expect_eager_reason=True)
 def recompile_limit_then_eager(x, n):
     return x * n
 

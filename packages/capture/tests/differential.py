@@ -213,7 +213,7 @@ def execute(case: Case, jit: Callable[..., Any] | None = None, jit_info: Callabl
             try:
                 value = snapshot(target(*call.args, **call.kwargs))  # generators are consumed here
                 kind = "ok"
-            except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+            except Exception as e:
                 kind, value = "raised", (type(e), str(e))
         outcomes.append(Outcome(kind, value, out.getvalue()))
     state = snapshot(case.state()) if case.state is not None else None
@@ -266,7 +266,7 @@ def compare(a: Any, b: Any, tol: float, where: str = "result") -> list[str]:
         return compare(snapshot(vars(a)), snapshot(vars(b)), tol, f"{where}.__dict__")
     try:
         equal = bool(a == b)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return [f"{where}: cannot compare ({type(e).__name__}: {e})"]
     return [] if equal else [f"{where}: {_short(a)} vs {_short(b)}"]
 

@@ -14,10 +14,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # differential.py and corpus/
 
-import differential as diff  # noqa: E402
-from corpus import ALL_CASES, counts  # noqa: E402
+import differential as diff
+from corpus import ALL_CASES, counts
 
-import mycelia as ms  # noqa: E402
+import mycelia as ms
 
 BY_NAME = {c.name: c for c in ALL_CASES}
 

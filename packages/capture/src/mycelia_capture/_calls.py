@@ -11,7 +11,7 @@ from typing import Any
 from mycelia import _grad_api, nn
 from mycelia._errors import TracedValueError
 from mycelia._tensor import Tensor
-from mycelia.ir import GraphBuilder, traced_tensor
+from mycelia.ir import GraphBuilder, TracedArray, traced_tensor
 from mycelia_capture._guards import Attr, Constant, GuardSet, Item, Source
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
 
@@ -32,7 +32,7 @@ _MUTATING_METHODS = frozenset({
     "extendleft", "popleft", "rotate", "__setitem__", "__delitem__", "__iadd__", "__imul__",
 })
 _FRAMEWORK_PREFIXES = ("mycelia.", "mycelia_")
-_REAL_PREFIXES = ("numpy", "ml_dtypes", "math", "operator", "functools", "itertools")
+_REAL_PREFIXES = ("numpy", "ml_dtypes", "math", "operator", "functools", "itertools", "copy", "dataclasses")
 
 
 class _Bound:
@@ -58,6 +58,7 @@ class CallsMixin:
         self.keep: list[Any] = []  # objects whose ids are in the tables above stay alive while tracing
         self.local_functions: set[int] = set()
         self.materialized: dict[Source, Any] = {}
+        self.proxies: dict[int, Var] = {}  # id(proxy handed to real code) -> the function it traces
 
     # -- errors --------------------------------------------------------------------------------------------
     def unsupported(self, reason: str) -> Unsupported:
@@ -74,7 +75,11 @@ class CallsMixin:
 
     def wrap(self, value: Any) -> Var:
         known = self.known.get(id(value))
-        return known if known is not None else Var(value)
+        if known is not None:
+            return known
+        if isinstance(value, Tensor) and not isinstance(value._data, TracedArray):
+            return Var(self.resolve_tensor(value))
+        return Var(value)
 
     def lift(self, tensor: Tensor, source: Source) -> Tensor:
         """A real tensor read from ``source`` becomes a graph input (once per source; an aliased tensor
@@ -93,23 +98,41 @@ class CallsMixin:
         name = f"in{index}"
         value = self.builder.input(name, tensor._dtype, tuple(tensor.shape))
         traced = traced_tensor(value, self.builder)
+        if type(tensor) is not Tensor:  # a Parameter stays a Parameter (name, requires_grad) while traced
+            stand_in = object.__new__(type(tensor))
+            for slot in ("name", "requires_grad"):
+                if hasattr(tensor, slot):
+                    setattr(stand_in, slot, getattr(tensor, slot))
+            stand_in._data, stand_in._dtype = traced._data, traced._dtype
+            stand_in._backend, stand_in._autograd = traced._backend, None
+            traced = stand_in
         self.lifted[source] = traced
         self.lifted_by_id[id(tensor)] = (source, traced)
         self.input_data[id(traced)] = traced._data
         self.keep.extend((tensor, traced))
         return traced
 
+    def input_source(self, tensor: Tensor) -> Source | None:
+        """The source of a lifted input that still holds its input value (None for computed tensors)."""
+        if self.input_data.get(id(tensor)) is not tensor._data:
+            return None
+        for source, traced in self.lifted.items():
+            if traced is tensor:
+                return source
+        return None
+
     def load(self, value: Any, source: Source) -> Var:
         """``value`` read from ``source``: guarded by kind (value, identity or type) and remembered."""
         if isinstance(value, Tensor):
+            if isinstance(value._data, TracedArray):  # already a value of this graph (made inside the call)
+                return Var(value)
             return Var(self.lift(value, source), source)
         if isinstance(value, _SCALARS):
             self.guards.add(source, "identity" if value is None or value is Ellipsis else "value", value)
             return Var(value, source)
-        if isinstance(value, _IDENTITY_TYPES) or type(value).__module__ == "mycelia.dtype":
-            self.guards.add(source, "identity", value)
-        else:
-            self.guards.add(source, "type", type(value))
+        if isinstance(value, types.FunctionType) and id(value) in self.local_functions:
+            return Var(value)
+        self.guard_object(value, source, exact=False)
         var = Var(value, source)
         self.known.setdefault(id(value), var)
         self.keep.append(value)
@@ -128,7 +151,7 @@ class CallsMixin:
 
     def _deep(self, value: Any, source: Source) -> Any:
         if isinstance(value, Tensor):
-            return self.lift(value, source)
+            return value if isinstance(value._data, TracedArray) else self.lift(value, source)
         if isinstance(value, _SCALARS):
             self.guards.add(source, "identity" if value is None or value is Ellipsis else "value", value)
             return value
@@ -145,15 +168,60 @@ class CallsMixin:
             if not all(isinstance(key, (str, int)) for key in value):
                 raise self.unsupported(f"{source.describe()} is a dict with keys other than str/int")
             return {key: self._deep(item, Item(source, key)) for key, item in value.items()}
-        self.guards.add(source, "identity", value)
+        self.guard_object(value, source, exact=True)
+        self.known.setdefault(id(value), Var(value, source))
+        self.keep.append(value)
         return value
 
     real = materialize
+
+    def guard_object(self, value: Any, source: Source, exact: bool) -> None:
+        """Functions, classes and modules by identity; a bound method by what it binds (each read makes a
+        new one); other objects by type, or (``exact``: handed to real code) by identity."""
+        if isinstance(value, types.MethodType):
+            self.guards.add(Attr(source, "__func__"), "identity", value.__func__)
+            self.guards.add(Attr(source, "__self__"), "identity", value.__self__)
+        elif exact or isinstance(value, _IDENTITY_TYPES) or type(value).__module__ == "mycelia.dtype":
+            self.guards.add(source, "identity", value)
+        else:
+            self.guards.add(source, "type", type(value))
+
+    def resolve_tensor(self, tensor: Tensor) -> Tensor:
+        """A real tensor met inside the trace (a Parameter a framework call returned) as its graph input:
+        found by identity among lifted tensors, or by its attribute path in a Cell read from a source."""
+        if isinstance(tensor._data, TracedArray):
+            return tensor
+        lifted = self.lifted_by_id.get(id(tensor))
+        if lifted is not None:
+            return lifted[1]
+        for var in list(self.known.values()):
+            if isinstance(var.value, nn.Cell) and var.source is not None:
+                source = _parameter_source(var.value, var.source, tensor)
+                if source is not None:
+                    return self.lift(tensor, source)
+        # Held by an object the trace already depends on (a closure's list of weights): read through the
+        # object itself at every call, so a new value in the same Parameter is seen.
+        return self.lift(tensor, Constant(tensor, getattr(tensor, "name", None) or f"tensor@{id(tensor):#x}"))
+
+    def resolve(self, value: Any) -> Any:
+        """``value`` with real tensors (also inside lists/tuples) replaced by their graph inputs."""
+        if isinstance(value, Tensor):
+            return self.resolve_tensor(value)
+        if type(value) in (list, tuple) and any(isinstance(item, Tensor) for item in value):
+            resolved = type(value)(self.resolve(item) for item in value)
+            self.created_ids.add(id(resolved))
+            self.keep.append(resolved)
+            return resolved
+        return value
 
     def identity(self, var: Any) -> Any:
         return None if var is NULL else var.value
 
     def truth(self, var: Var) -> bool:
+        for name in ("__bool__", "__len__"):
+            method = _python_method(var.value, name)
+            if method is not None:
+                return bool(self.materialize(self.inline(method, [var], {}, None)))
         value = self.materialize(var)
         if isinstance(value, Tensor):
             raise self.unsupported("branches on a tensor's value (data-dependent control flow)")
@@ -188,8 +256,8 @@ class CallsMixin:
             result = self._static_attribute(owner, name) if owner.source is None and self._is_user_object(value) \
                 else None
             return result if result is not None else self.wrap(getattr(value, name))
-        if isinstance(value, types.ModuleType):
-            return self.load(getattr(value, name), Attr(owner.source, name))
+        if isinstance(value, (types.ModuleType, type)):  # class attributes go through descriptors
+            return self.load(self.user_call(getattr, (value, name), {}), Attr(owner.source, name))
         if isinstance(value, nn.Cell):
             params, cells = value.__dict__.get("_params", {}), value.__dict__.get("_cells", {})
             if name in params or name in cells:
@@ -225,6 +293,8 @@ class CallsMixin:
             if name in instance_dict:
                 return None
             if isinstance(attribute, types.FunctionType):
+                if _framework(attribute):  # e.g. Cell.trainable_params: run it for real
+                    return Var(types.MethodType(attribute, value))
                 return Var(_Bound(attribute, owner))
             if isinstance(attribute, classmethod):
                 return Var(_Bound(attribute.__func__, Var(type(value))))  # type: ignore[arg-type]
@@ -246,7 +316,7 @@ class CallsMixin:
                 raise CaptureAbort(error) from None
             return self.load(item, Item(container.source, index if not isinstance(value, (list, tuple))
                                         or index >= 0 else len(value) + index))
-        return self.wrap(self.user_call(operator.getitem, (self.materialize(container), index), {}))
+        return self.apply_real(operator.getitem, [container, key])
 
     def iterate(self, var: Var) -> Any:
         value = var.value
@@ -277,7 +347,7 @@ class CallsMixin:
         except ValueError:
             raise CaptureAbort(NameError(f"free variable {name!r} referenced before assignment")) from None
         if kind == "local":
-            return content  # type: ignore[no-any-return]
+            return content if isinstance(content, Var) else self.wrap(content)
         return self.load(content, source)
 
     def store_cell(self, frame: Any, name: str, value: Var) -> None:
@@ -289,6 +359,9 @@ class CallsMixin:
     # -- calls ------------------------------------------------------------------------------------------------
     def call(self, callee: Any, args: list[Var], kwargs: dict[str, Var]) -> Var:  # noqa: PLR0911
         function = callee.value
+        target = self.proxies.get(id(function))
+        if target is not None:  # a proxy came back (functools.wraps returned it): trace its function
+            return self.call(target, args, kwargs)
         if isinstance(function, _Bound):
             return self.inline(function.function, [function.receiver, *args], kwargs, None)
         if isinstance(function, types.MethodType):
@@ -299,6 +372,9 @@ class CallsMixin:
         if getattr(function, "__mycelia_jit_original__", None) is not None:
             return self.call(Var(function.__mycelia_jit_original__), args, kwargs)
         if isinstance(function, types.FunctionType):
+            if function.__module__ == "mycelia._grad_api" and "<locals>" in function.__qualname__:
+                # The closures value_and_grad/grad return: traced, so the function they differentiate is too.
+                return self.inline(function, args, kwargs, callee.source)
             if _framework(function):
                 return self.call_framework(function, args, kwargs)
             if (function.__module__ or "").startswith(_REAL_PREFIXES):
@@ -319,15 +395,61 @@ class CallsMixin:
     def call_real(self, function: Any, args: list[Var], kwargs: dict[str, Var]) -> Var:
         real_args = [self.materialize(a) for a in args]
         real_kwargs = {k: self.materialize(v) for k, v in kwargs.items()}
-        for value in (*real_args, *real_kwargs.values()):
-            if isinstance(value, (types.FunctionType, _Bound)) and not _framework(value):
-                raise self.unsupported(f"passes a Python function to {getattr(function, '__name__', function)!r}, "
-                                       "which would call it outside the trace")
-        return self.wrap(self.user_call(function, real_args, real_kwargs))
+        real_args = [self.proxy(v) if _user_callable(v) else self.resolve(v) for v in real_args]
+        real_kwargs = {k: self.proxy(v) if _user_callable(v) else self.resolve(v) for k, v in real_kwargs.items()}
+        result = self.resolve(self.user_call(function, real_args, real_kwargs))
+        if isinstance(result, types.FunctionType) and id(result) not in self.known:
+            self.local_functions.add(id(result))  # made by this call (a closure over trace values)
+            self.keep.append(result)
+        return self.wrap(result)
+
+    def proxy(self, function: Any) -> Any:
+        """A Python function handed to real code (``sorted(key=…)``, ``map``, ``functools.reduce``): when
+        that code calls it, the call is traced like any other."""
+        target = Var(function) if not isinstance(function, Var) else function
+
+        def traced(*values: Any, **named: Any) -> Any:
+            return self.materialize(self.call(target, [self.wrap(v) for v in values],
+                                              {k: self.wrap(v) for k, v in named.items()}))
+
+        traced.__name__ = getattr(function, "__name__", "function")
+        traced.__qualname__ = getattr(function, "__qualname__", traced.__name__)
+        traced.__doc__ = getattr(function, "__doc__", None)
+        traced.__module__ = getattr(function, "__module__", None)  # type: ignore[assignment]
+        traced.__wrapped__ = function  # type: ignore[attr-defined]
+        self.keep.append(traced)
+        self.proxies[id(traced)] = target
+        return traced
 
     def apply_real(self, function: Any, args: list[Var]) -> Var:
-        """An operator on the operands' real values (on traced tensors: an op recorded in the graph)."""
+        """An operator on the operands' real values (on traced tensors: an op recorded in the graph).
+        A user class's Python dunder method is traced instead of run."""
+        dunders = _DUNDERS.get(function)
+        if dunders is not None:
+            result = self.user_dunder(args, *dunders)
+            if result is not None:
+                return result
         return self.wrap(self.user_call(function, [self.materialize(a) for a in args], {}))
+
+    def user_dunder(self, args: list[Var], name: str, reflected: str | None) -> Var | None:
+        """``type(a).name(a, *rest)`` traced when it is a Python method of a user class (then the reflected
+        method of the right operand when it returns NotImplemented); None to run the operator for real."""
+        first = args[0].value
+        method = _python_method(first, name)
+        if method is not None:
+            result = self.inline(method, list(args), {}, None)
+            if result.value is not NotImplemented:
+                return result
+        if reflected is not None and len(args) == 2:
+            other = _python_method(args[1].value, reflected)
+            if other is not None:
+                result = self.inline(other, [args[1], args[0]], {}, None)
+                if result.value is not NotImplemented:
+                    return result
+            if method is not None:
+                raise CaptureAbort(TypeError(f"unsupported operand types for {name}: {type(first).__name__} and "
+                                             f"{type(args[1].value).__name__}"))
+        return None
 
     def user_call(self, function: Any, args: Any, kwargs: dict[str, Any]) -> Any:
         """Call real code: its exceptions are the user's (the call then runs eagerly and raises them)."""
@@ -396,15 +518,17 @@ class CallsMixin:
     def _gradient_factory(self, factory: Any, args: list[Var], kwargs: dict[str, Var]) -> Var:
         """``value_and_grad(fn, …)`` for real, with ``fn`` run through this tracer when autograd calls it."""
         target = args[0] if args else kwargs.pop("fn")
-        rest = [self.materialize(a) for a in args[1:]]
-        options = {k: self.materialize(v) for k, v in kwargs.items() if k != "fn"}
+        rest = [self.resolve(self.materialize(a)) for a in args[1:]]
+        options = {k: self.resolve(self.materialize(v)) for k, v in kwargs.items() if k != "fn"}
 
         def traced(*values: Any, **named: Any) -> Any:
             result = self.call(target, [self.wrap(v) for v in values], {k: self.wrap(v) for k, v in named.items()})
             return self.materialize(result)
 
         traced.__name__ = getattr(target.value, "__name__", "fn")
-        return self.created(factory(traced, *rest, **options))
+        made = factory(traced, *rest, **options)
+        self.local_functions.add(id(made))
+        return self.created(made)
 
     def call_cell(self, cell: Var, args: list[Var], kwargs: dict[str, Var]) -> Var:
         value = cell.value
@@ -545,8 +669,11 @@ class CallsMixin:
 
     def _function(self, code: types.CodeType, namespace: dict[str, Any], attributes: dict[int, Any]) -> Any:
         closure = attributes.get(8)
-        function = types.FunctionType(code, namespace, code.co_name, attributes.get(1),
-                                      tuple(c.value if isinstance(c, Var) else c for c in closure) if closure else None)
+        if closure:
+            cells = tuple(c.value if isinstance(c, Var) else c for c in closure)
+        else:  # 3.13 sets the closure after MAKE_FUNCTION: empty cells until then
+            cells = tuple(types.CellType() for _ in code.co_freevars) or None
+        function = types.FunctionType(code, namespace, code.co_name, attributes.get(1), cells)
         if attributes.get(2) is not None:
             function.__kwdefaults__ = attributes[2]
         self.local_functions.add(id(function))
@@ -558,6 +685,48 @@ class CallsMixin:
         attributes = {1: function.__defaults__, 2: function.__kwdefaults__, 8: function.__closure__}
         attributes[flag] = self.materialize(value)
         return self.created(self._function(function.__code__, function.__globals__, attributes)).value
+
+
+_DUNDERS: dict[Any, tuple[str, str | None]] = {
+    operator.add: ("__add__", "__radd__"), operator.sub: ("__sub__", "__rsub__"), operator.mul: ("__mul__", "__rmul__"),
+    operator.truediv: ("__truediv__", "__rtruediv__"), operator.floordiv: ("__floordiv__", "__rfloordiv__"),
+    operator.mod: ("__mod__", "__rmod__"), operator.pow: ("__pow__", "__rpow__"),
+    operator.matmul: ("__matmul__", "__rmatmul__"), operator.eq: ("__eq__", "__eq__"), operator.ne: ("__ne__", "__ne__"),
+    operator.lt: ("__lt__", "__gt__"), operator.le: ("__le__", "__ge__"), operator.gt: ("__gt__", "__lt__"),
+    operator.ge: ("__ge__", "__le__"), operator.neg: ("__neg__", None), operator.getitem: ("__getitem__", None),
+    operator.contains: ("__contains__", None), len: ("__len__", None),
+}
+
+
+def _python_method(value: Any, name: str) -> types.FunctionType | None:
+    """``type(value).name`` when it is a Python function of a user class (not builtins or mycelia)."""
+    klass = type(value)
+    if klass.__module__ == "builtins" or _framework(klass) or isinstance(value, Tensor):
+        return None
+    for base in klass.__mro__:
+        if name in base.__dict__:
+            method = base.__dict__[name]
+            return method if isinstance(method, types.FunctionType) and not _framework(method) else None
+    return None
+
+
+def _user_callable(value: Any) -> bool:
+    if isinstance(value, _Bound):
+        return True
+    if isinstance(value, types.MethodType):
+        value = value.__func__
+    return isinstance(value, types.FunctionType) and not _framework(value)
+
+
+def _parameter_source(cell: Any, source: Source, tensor: Tensor) -> Source | None:
+    for name, param in cell.__dict__.get("_params", {}).items():
+        if param is tensor:
+            return Attr(source, name)
+    for name, child in cell.__dict__.get("_cells", {}).items():
+        found = _parameter_source(child, Attr(source, name), tensor)
+        if found is not None:
+            return found
+    return None
 
 
 def _framework(value: Any) -> bool:

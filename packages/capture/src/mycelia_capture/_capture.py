@@ -12,7 +12,7 @@ from mycelia import ir
 from mycelia._tensor import Tensor
 from mycelia.ir import GraphBuilder, TracedArray, recording
 from mycelia.ops import get_op
-from mycelia_capture._guards import Attr, Constant, Item, Local, Source
+from mycelia_capture._guards import Attr, Constant, Item, Local, Source, attribute_code
 from mycelia_capture._tracer import Tracer, canonical
 from mycelia_capture._values import Unsupported, Var
 
@@ -71,7 +71,7 @@ def _source_code(source: Source, namespace: dict[str, Any]) -> str:
         namespace[key] = source.value
         return key
     if isinstance(source, Attr):
-        return f"{_source_code(source.base, namespace)}.{source.name}"
+        return attribute_code(_source_code(source.base, namespace), source.name)
     if isinstance(source, Item):
         return f"{_source_code(source.base, namespace)}[{source.key!r}]"
     raise TypeError(f"unknown source {source!r}")
@@ -89,6 +89,9 @@ class _Rebuilder:
     def expression(self, value: Any, var: Var | None = None) -> str:
         if isinstance(value, Tensor):
             data = value._data
+            source = self.tracer.input_source(value)
+            if source is not None:  # an input returned unchanged: the caller's own object (a Parameter stays one)
+                return _source_code(source, self.namespace)
             if not isinstance(data, TracedArray) or data.builder is not self.builder:
                 raise Unsupported("returns a tensor that is not computed by the function's graph")
             if data.value in self.outputs:
@@ -105,7 +108,7 @@ class _Rebuilder:
             return _source_code(known.source, self.namespace)
         if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type, types.ModuleType)):
             return self.constant(value)
-        if id(value) in self.tracer.created_ids or isinstance(value, tuple):
+        if isinstance(value, (tuple, list, dict, set)):
             if isinstance(value, tuple) and hasattr(value, "_fields"):
                 return f"{self.constant(type(value))}({', '.join(self.expression(v) for v in value)})"
             if isinstance(value, tuple):
@@ -116,8 +119,14 @@ class _Rebuilder:
                 return "{" + ", ".join(f"{self.expression(k)}: {self.expression(v)}" for k, v in value.items()) + "}"
             if isinstance(value, set):
                 return "{" + ", ".join(self.expression(v) for v in value) + "}" if value else "set()"
-        if type(value).__module__ == "mycelia.dtype":
+        if type(value).__module__ == "mycelia.dtype" or isinstance(value, slice):
             return self.constant(value)
+        if (id(value) in self.tracer.created_ids or hasattr(value, "__dataclass_fields__")) \
+                and hasattr(value, "__dict__") and not isinstance(value, Tensor):
+            # An object made inside the function: a new one per call, with its attributes rebuilt.
+            self.namespace["MAKE"] = _make_object
+            fields = ", ".join(f"{name!r}: {self.expression(item)}" for name, item in vars(value).items())
+            return f"MAKE({self.constant(type(value))}, {{{fields}}})"
         raise Unsupported(f"returns a {type(value).__name__} it cannot rebuild outside the trace")
 
     def constant(self, value: Any) -> str:
@@ -127,6 +136,12 @@ class _Rebuilder:
 
     def body(self, result: Var) -> str:
         return self.expression(result.value, result)
+
+
+def _make_object(klass: type, fields: dict[str, Any]) -> Any:
+    made = object.__new__(klass)
+    made.__dict__.update(fields)
+    return made
 
 
 def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[str, ...], config: Any,
@@ -178,7 +193,10 @@ def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[s
     source = (f"def entry({parameters}):\n    try:\n{guard_body}\n"
               "    except (AttributeError, KeyError, IndexError, TypeError):\n        return MISS\n"
               f"{run_body}\n    return {result_code}\n")
-    exec(compile(source, f"<mycelia entry {function.__qualname__}>", "exec"), namespace)  # noqa: S102
+    try:
+        exec(compile(source, f"<mycelia entry {function.__qualname__}>", "exec"), namespace)  # noqa: S102
+    except SyntaxError as error:  # a source this generator cannot spell: a bug, reported with the code
+        raise Unsupported(f"internal error generating the entry ({error}):\n{source}") from None
     bytecode = "\n".join(f"  {instruction}" for instruction in canonical(function.__code__).instructions)
     return Capture(namespace["entry"], guard_text, compiled, (time.perf_counter() - started) * 1e3, bytecode,
                    source)

@@ -15,7 +15,7 @@ from typing import Any
 
 from mycelia._tensor import Tensor
 
-__all__ = ["Attr", "Constant", "GuardSet", "Item", "Local", "Source"]
+__all__ = ["Attr", "Constant", "GuardSet", "Item", "Local", "Source", "attribute_code"]
 
 
 class Source:
@@ -70,7 +70,7 @@ class Attr(Source):
     name: str
 
     def expression(self, names: dict[Source, str], namespace: dict[str, Any]) -> str:
-        return f"{names[self.base]}.{self.name}"
+        return attribute_code(names[self.base], self.name)
 
     def describe(self) -> str:
         return f"{self.base.describe()}.{self.name}"
@@ -86,6 +86,11 @@ class Item(Source):
 
     def describe(self) -> str:
         return f"{self.base.describe()}[{self.key!r}]"
+
+
+def attribute_code(base: str, name: str) -> str:
+    """``base.name``, or ``getattr(base, 'name')`` for names that are not identifiers (CellList's "0")."""
+    return f"{base}.{name}" if name.isidentifier() else f"getattr({base}, {name!r})"
 
 
 # -- guards ----------------------------------------------------------------------------------------------

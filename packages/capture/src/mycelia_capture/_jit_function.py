@@ -136,9 +136,14 @@ class JitFunction:
                 raise RuntimeError(f"jit(fullgraph=True): {error.reason} at {error.where()}") from None
             state.give_up(f"{error.reason} at {error.where()}", error)
             return self.function(*args, **kwargs)
-        except CaptureAbort:
-            state.eager_calls += 1  # the call raises (or fails) for these values: eagerly, the same way
-            return self.function(*args, **kwargs)
+        except CaptureAbort as abort:
+            # The code raised while traced: eagerly it raises the same way (nothing to cache). If it
+            # does not, the exception was caught inside (try/except): that code runs eagerly from now on.
+            state.eager_calls += 1
+            result = self.function(*args, **kwargs)
+            state.give_up(f"an exception ({type(abort.error).__name__}: {abort.error}) is raised and handled "
+                          "inside the function", None)
+            return result
         if state.entries and log_enabled("recompiles"):
             print(f"[mycelia.jit] recompiling {self.function.__qualname__} (entry {len(state.entries) + 1}): "
                   f"{state.entries[0].capture.failure_hint(bound)}", file=sys.stderr)

@@ -283,11 +283,11 @@ class Tracer(CallsMixin):
         elif name == "STORE_ATTR":
             owner, value = stack.pop(), stack.pop()
             self.check_mutable(owner, f"sets attribute {arg!r} on an object that existed before the call")
-            setattr(owner.value, arg, self.real(value))
+            self.user_call(setattr, (owner.value, arg, self.real(value)), {})
         elif name == "DELETE_ATTR":
             owner = stack.pop()
             self.check_mutable(owner, f"deletes attribute {arg!r} of an object that existed before the call")
-            delattr(owner.value, arg)
+            self.user_call(delattr, (owner.value, arg), {})
         elif name in ("STORE_GLOBAL", "DELETE_GLOBAL"):
             raise self.unsupported(f"writes the global {arg!r}")
         elif name == "BINARY_SUBSCR":
@@ -420,11 +420,11 @@ class Tracer(CallsMixin):
         if name == "STORE_SUBSCR":
             key, container, value = stack.pop(), stack.pop(), stack.pop()
             self.check_mutable(container, "assigns an item of an object that existed before the call")
-            container.value[self.real(key)] = self.real(value)
+            self.user_call(operator.setitem, (container.value, self.real(key), self.real(value)), {})
         elif name == "DELETE_SUBSCR":
             key, container = stack.pop(), stack.pop()
             self.check_mutable(container, "deletes an item of an object that existed before the call")
-            del container.value[self.real(key)]
+            self.user_call(operator.delitem, (container.value, self.real(key)), {})
         else:
             stop, start, container, value = stack.pop(), stack.pop(), stack.pop(), stack.pop()
             self.check_mutable(container, "assigns a slice of an object that existed before the call")

@@ -4,9 +4,9 @@ class, on ``construct``, and functions that use a Cell built before the call."""
 from __future__ import annotations
 
 import numpy as np
+from differential import a23, arr, fresh, registrar
 
 import mycelia as ms
-from differential import a23, arr, fresh, registrar
 
 CASES: list = []
 case = registrar(CASES, "cells")

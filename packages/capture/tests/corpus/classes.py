@@ -65,7 +65,7 @@ class Shifted(Scaler):
         return super().apply(x) - 1
 
     def parent_apply(self, x):
-        return super(Shifted, self).apply(x)
+        return super(Shifted, self).apply(x)  # noqa: UP008 - the two-argument form is the point
 
 
 class Vec:
@@ -281,13 +281,13 @@ def jit_bound_method_with_super():
 @case((X0,), (X1,))
 def getattr_default_on_object(x):
     s = Scaler(2.0)
-    return x * getattr(s, "k"), getattr(s, "missing", None), hasattr(s, "apply")
+    return x * getattr(s, "k"), getattr(s, "missing", None)  # noqa: B009, hasattr(s, "apply")
 
 
 @case((X0,), (X1,))
 def method_via_getattr_string(x):
     s = Scaler(2.0)
-    m = getattr(s, "apply")
+    m = getattr(s, "apply")  # noqa: B009
     return m(x)
 
 

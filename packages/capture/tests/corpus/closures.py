@@ -133,7 +133,7 @@ def lambda_capturing_tensor(x):
 
 @case((X0,), (X1,))
 def closure_late_binding(x):
-    fs = [lambda: i for i in range(3)]
+    fs = [lambda: i for i in range(3)]  # noqa: B023 - late binding is the point
     gs = [lambda i=i: i for i in range(3)]
     return [f() for f in fs], [g() for g in gs], x * fs[0]()
 

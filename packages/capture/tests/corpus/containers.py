@@ -13,7 +13,7 @@ TABLE = {"a": 1, "b": 2}
 @case(())
 def tuple_build_index():
     t = (1, 2, 3, 4)
-    return t[0], t[-1], t[1:3], t[::-1], len(t), t + (5,), t * 2, 3 in t, t.index(3), t.count(2)
+    return t[0], t[-1], t[1:3], t[::-1], len(t), t + (5,), t * 2, 3 in t, t.index(3), t.count(2)  # noqa: RUF005
 
 
 @case(())
@@ -66,7 +66,7 @@ def list_methods_misc():
     xs = [1, 2, 2, 3]
     ys = xs.copy()
     ys.clear()
-    return xs.index(2), xs.count(2), ys, xs + [4], xs * 2, sorted(xs, reverse=True), list(reversed(xs))
+    return xs.index(2), xs.count(2), ys, xs + [4], xs * 2, sorted(xs, reverse=True), list(reversed(xs))  # noqa: RUF005
 
 
 @case(())

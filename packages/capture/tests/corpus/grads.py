@@ -3,8 +3,9 @@ returns the loss and the new weights."""
 
 from __future__ import annotations
 
-import mycelia as ms
 from differential import a23, arr, registrar
+
+import mycelia as ms
 
 CASES: list = []
 case = registrar(CASES, "grads")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import types
 
 import numpy as np
+from differential import a23, a44, arr, registrar
 
 import mycelia as ms
-from differential import a23, a44, arr, registrar
 
 CASES: list = []
 case = registrar(CASES, "guards")

@@ -112,7 +112,7 @@ def abs_min_max():
 
 @case(())
 def sum_builtin():
-    return sum([1, 2, 3]), sum((0.5, 0.25)), sum(range(5), 10), sum([[1], [2]], [])
+    return sum([1, 2, 3]), sum((0.5, 0.25)), sum(range(5), 10), sum([[1], [2]], [])  # noqa: RUF017
 
 
 @case(())

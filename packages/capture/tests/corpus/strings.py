@@ -44,7 +44,7 @@ def fstring_global():
 
 @case(())
 def percent_and_format():
-    return "%d-%s-%.1f" % (3, "a", 1.25), "{}+{}={}".format(1, 2, 3), "{x}{y}".format(x="a", y="b")
+    return "%d-%s-%.1f" % (3, "a", 1.25), "{}+{}={}".format(1, 2, 3), "{x}{y}".format(x="a", y="b")  # noqa: UP031, UP032
 
 
 @case(("  Hello World  ",))
@@ -61,7 +61,8 @@ def split_join(s):
 
 @case(("hello world",))
 def find_replace(s):
-    return s.find("o"), s.rfind("o"), s.find("z"), s.index("w"), s.count("l"), s.replace("l", "L"), s.replace("l", "", 1)
+    found = s.find("o"), s.rfind("o"), s.find("z"), s.index("w"), s.count("l")
+    return found, s.replace("l", "L"), s.replace("l", "", 1)
 
 
 @case(("prefix_body.py",))
@@ -105,7 +106,7 @@ def string_partition():
 
 @case(())
 def encode_bytes():
-    b = "hé".encode("utf-8")
+    b = "hé".encode()
     return b, len(b), b.decode("utf-8"), bytes([65, 66]), b"ab" + b"c"
 
 

@@ -4,9 +4,9 @@ reshape/transpose/indexing, ``shape``/``dtype``/``ndim`` used in Python, op erro
 from __future__ import annotations
 
 import numpy as np
+from differential import a23, a44, arr, registrar
 
 import mycelia as ms
-from differential import a23, a44, arr, registrar
 
 CASES: list = []
 case = registrar(CASES, "tensors")
@@ -165,7 +165,7 @@ def mse_by_hand(x, y):
 
 @case((X0,), (X1,))
 def tensor_size_numel(x):
-    return x.size, x.numel(), x.shape == (2, 3), tuple(x.shape) + (1,)
+    return x.size, x.numel(), x.shape == (2, 3), tuple(x.shape) + (1,)  # noqa: RUF005
 
 
 @case((X0,), (X1,))

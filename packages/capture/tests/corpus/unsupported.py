@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import types
 
-import mycelia as ms
 from differential import a23, registrar
+
+import mycelia as ms
 
 CASES: list = []
 case = registrar(CASES, "unsupported")
@@ -126,7 +127,7 @@ def attribute_list_mutation_on_preexisting_object(x):
 
 @unsupported((X0,), (X1,))
 def setattr_builtin_on_preexisting_object(x):
-    setattr(OBJ, "value", 7)
+    setattr(OBJ, "value", 7)  # noqa: B010
     return x * OBJ.value
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 __all__ = ["OpError", "TracedValueError", "user_location"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Mycelia's own plugin packages (mycelia_capture, mycelia_backend_cpu …) and their generated code.
+_PLUGIN_PACKAGE = re.compile(r"[/\\]mycelia_[a-z_]+[/\\]|^<mycelia ")
 
 
 def user_location() -> str:
@@ -15,7 +18,8 @@ def user_location() -> str:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+        path = os.path.abspath(filename)
+        if not path.startswith(_PACKAGE_DIR) and not _PLUGIN_PACKAGE.search(path):
             return f"{filename}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return "<unknown>"

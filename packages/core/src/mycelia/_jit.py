@@ -101,6 +101,8 @@ def jit(fn: Callable[..., Any] | None = None, input_signature: Any = None, hash_
 
 def jit_info(fn: Any) -> Any:
     """What the jit did with ``fn``: state, compile/break/call counts, guards, graphs, breaks."""
+    if isinstance(fn, type):  # a Cell class given to jit: its construct is the jitted function
+        fn = fn.__dict__.get("construct", fn)
     info = getattr(fn, "__mycelia_jit_info__", None)
     if info is None:
         raise TypeError(f"jit_info expects a function returned by mycelia.jit, got {type(fn).__name__}")

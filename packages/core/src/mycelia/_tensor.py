@@ -216,6 +216,8 @@ class Tensor:
         return (_rebuild_tensor, (np.array(self.asnumpy()),))
 
     def copy(self) -> Tensor:
+        if not self._backend.hot_path:  # a tensor of a graph being recorded: values are immutable there
+            return Tensor._make(self._data, self._dtype, self._backend)
         return Tensor._make(self._backend.from_numpy(np.array(self.asnumpy())), self._dtype, self._backend)
 
     # -- printing (MindSpore's format) --------------------------------------------------------

@@ -71,6 +71,27 @@ class TracedArray:
         raise TracedValueError(f"the value of a traced tensor ({self.value.type}) is not known while its graph "
                                "is being built")
 
+    # Host reads of a traced value (``t.item()``, ``float(t)``, ``bool(t)`` …) raise TracedValueError,
+    # except for constants, whose value is known.
+    def _host_read(name: str) -> Any:  # type: ignore[misc]
+        def read(self: TracedArray, *args: Any) -> Any:
+            if self.known is not None:
+                return getattr(self.known, name)(*args)
+            raise TracedValueError(f"the value of a traced tensor ({self.value.type}) is not known while its "
+                                   "graph is being built")
+
+        return read
+
+    item = _host_read("item")
+    tolist = _host_read("tolist")
+    tobytes = _host_read("tobytes")
+    __float__ = _host_read("__float__")
+    __int__ = _host_read("__int__")
+    __bool__ = _host_read("__bool__")
+    __index__ = _host_read("__index__")
+    __complex__ = _host_read("__complex__")
+    del _host_read
+
     def __repr__(self) -> str:
         return f"TracedArray({self.value.type})"
 

@@ -24,6 +24,7 @@ import dataclasses
 import io
 import math
 import re
+import sys
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,8 +71,14 @@ class Case:
     # eager_reason after the run: None = must be unset when compiles are expected; True = must be set
     # (e.g. the recompile limit was reached and later calls run eagerly).
     expect_eager_reason: bool | None = None
+    # Supported from this Python on; older versions run it eagerly with a reason (e.g. exception handling
+    # inside the function needs 3.11's exception table).
+    supported_from: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
+        if self.supported_from is not None and sys.version_info[:2] < self.supported_from:
+            self.unsupported = True
+            self.expect_compiles = None
         self.calls = [c if isinstance(c, (tuple, Call)) else (c,) for c in self.calls]
 
 

@@ -249,6 +249,14 @@ class CallsMixin:
         return self.load(builtins_dict[name], Item(Constant(builtins_dict, "builtins"), name))
 
     def load_attribute(self, owner: Var, name: str) -> Var:
+        try:
+            return self._load_attribute(owner, name)
+        except AttributeError as error:
+            if owner.source is not None:  # the path taken depends on the attribute staying missing
+                self.guards.add(owner.source, "no_attribute", name)
+            raise CaptureAbort(error) from None
+
+    def _load_attribute(self, owner: Var, name: str) -> Var:
         value = owner.value
         if isinstance(value, Tensor) or owner.source is None:
             if owner.source is None and isinstance(value, (types.ModuleType,)):
@@ -313,6 +321,8 @@ class CallsMixin:
             try:
                 item = value[index]
             except (IndexError, KeyError, TypeError) as error:
+                if isinstance(error, KeyError):  # the path taken depends on the key staying absent
+                    self.guards.add(container.source, "absent", index)
                 raise CaptureAbort(error) from None
             return self.load(item, Item(container.source, index if not isinstance(value, (list, tuple))
                                         or index >= 0 else len(value) + index))
@@ -372,6 +382,8 @@ class CallsMixin:
         if getattr(function, "__mycelia_jit_original__", None) is not None:
             return self.call(Var(function.__mycelia_jit_original__), args, kwargs)
         if isinstance(function, types.FunctionType):
+            if id(function) in self.local_functions:  # made during this trace (comprehensions included)
+                return self.inline(function, args, kwargs, None)
             if function.__module__ == "mycelia._grad_api" and "<locals>" in function.__qualname__:
                 # The closures value_and_grad/grad return: traced, so the function they differentiate is too.
                 return self.inline(function, args, kwargs, callee.source)
@@ -491,7 +503,9 @@ class CallsMixin:
         attribute = self.materialize(args[1])
         try:
             value = self.load_attribute(args[0], attribute)
-        except AttributeError:
+        except CaptureAbort as abort:
+            if not isinstance(abort.error, AttributeError):
+                raise
             if name == "hasattr":
                 return Var(False)
             if len(args) > 2:

@@ -155,6 +155,8 @@ class GuardSet:
             return f"type({name}) is {slot}"
         if kind == "len":
             return f"len({name}) == {slot}"
+        if kind == "no_attribute":
+            return f"not hasattr({name}, {slot})"
         if kind == "tensor":
             tensor_type, dtype, shape = expected
             namespace[slot] = tensor_type
@@ -225,6 +227,8 @@ def _describe_guard(source: Source, kind: str, expected: Any) -> str:
         return f"type({where}) is {expected.__name__}"
     if kind == "len":
         return f"len({where}) == {expected}"
+    if kind == "no_attribute":
+        return f"not hasattr({where}, {expected!r})"
     if kind == "tensor":
         _, dtype, shape = expected
         return f"{where}: Tensor {dtype.short_name}{list(shape)}, no gradient tracking"

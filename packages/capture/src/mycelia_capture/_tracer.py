@@ -40,6 +40,7 @@ from mycelia_capture.bytecode import (
     Yield,
     decode,
 )
+from mycelia_capture.bytecode import PY
 
 __all__ = ["Frame", "Tracer"]
 
@@ -81,6 +82,7 @@ class Frame:
         self.lineno: int | None = code.first_lineno
         self.kw_names: tuple[str, ...] = ()
         self.collected: list[Any] | None = None  # a generator expression's yielded values
+        self.handled: BaseException | None = None  # the exception an `except` block is handling
         self.pending_function: dict[str, Any] = {}
 
     def pop(self, count: int = 1) -> list[Any]:
@@ -109,7 +111,12 @@ class Tracer(CallsMixin):
                 if self.steps > self.config.max_unrolled_instructions:
                     raise self.unsupported(f"more than {self.config.max_unrolled_instructions} instructions traced "
                                            "(a loop too long to unroll)")
-                result = self.step(frame, instruction)
+                try:
+                    result = self.step(frame, instruction)
+                except CaptureAbort as abort:  # the user's code raised: its own handler, if any, runs
+                    if not self.handle_exception(frame, abort.error):
+                        raise
+                    continue
                 if result is not None:
                     return result
         except (Unsupported, CaptureAbort):
@@ -389,9 +396,84 @@ class Tracer(CallsMixin):
             stack.append(Var(len(self.materialize(stack[-1]))))
         elif name == "POP_BLOCK":
             pass
+        elif name == "PUSH_EXC_INFO":
+            error = stack.pop()
+            stack.append(Var(frame.handled))
+            frame.handled = error.value
+            stack.append(error)
+        elif name == "CHECK_EXC_MATCH":
+            kinds = self.real(stack.pop())
+            stack.append(Var(isinstance(stack[-1].value, kinds)))
+        elif name == "POP_EXCEPT":
+            frame.handled = stack.pop().value
+        elif name == "RERAISE":
+            error = stack.pop().value
+            if arg:
+                stack.pop()
+            raise CaptureAbort(error)
+        elif name.startswith("MATCH_") and PY < (3, 11):
+            raise self.unsupported("`match` statements (supported on Python 3.11+)")
+        elif name in ("MATCH_SEQUENCE", "MATCH_MAPPING"):
+            flag = 1 << 5 if name == "MATCH_SEQUENCE" else 1 << 6  # Py_TPFLAGS_SEQUENCE / MAPPING
+            stack.append(Var(bool(type(self.real(stack[-1])).__flags__ & flag)))
+        elif name == "MATCH_KEYS":
+            keys = self.real(stack[-1])
+            subject = self.real(stack[-2])
+            found = all(key in subject for key in keys)
+            stack.append(self.created(tuple(subject[key] for key in keys)) if found else Var(None))
+        elif name == "MATCH_CLASS":
+            self.match_class(frame, arg)
+        elif name == "BEFORE_WITH":
+            manager = stack.pop()
+            exit_method = self.load_attribute(manager, "__exit__")
+            stack.append(exit_method)
+            stack.append(self.call(self.load_attribute(manager, "__enter__"), [], {}))
+        elif name == "WITH_EXCEPT_START":
+            error = stack[-1].value
+            stack.append(self.call(stack[-4], [Var(type(error)), Var(error), Var(error.__traceback__)], {}))
         else:
             raise self.unsupported(f"the {name} instruction")
         return None
+
+    def handle_exception(self, frame: Frame, error: BaseException) -> bool:
+        """Enter the handler of the try region around the failing instruction (3.11+ exception table)."""
+        if PY < (3, 11):
+            if frame.code.region_at(frame.index - 1) is not None:
+                raise self.unsupported("an exception handled inside the function (supported on Python 3.11+)")
+            return False
+        region = frame.code.region_at(frame.index - 1)
+        if region is None:
+            return False
+        del frame.stack[region.depth or 0:]
+        if region.lasti:
+            frame.stack.append(Var(frame.index - 1))
+        frame.stack.append(Var(error))
+        frame.index = region.handler
+        return True
+
+    def match_class(self, frame: Frame, count: int) -> None:
+        """3.11+ MATCH_CLASS: the subject's positional (``__match_args__``) and keyword attributes, or None."""
+        if PY < (3, 11):
+            raise self.unsupported("class patterns in `match` (supported on Python 3.11+)")
+        names, klass, subject = self.real(frame.stack.pop()), frame.stack.pop(), frame.stack.pop()
+        if not isinstance(subject.value, self.real(klass)):
+            frame.stack.append(Var(None))
+            return
+        positional = getattr(self.real(klass), "__match_args__", ())
+        if count > len(positional):
+            if count == 1 and not positional:  # int(x), str(x) … match the subject itself
+                frame.stack.append(self.created((self.real(subject),)))
+                return
+            raise CaptureAbort(TypeError(f"{self.real(klass).__name__}() accepts {len(positional)} positional "
+                                         f"sub-patterns ({count} given)"))
+        values = []
+        for attribute in (*positional[:count], *names):
+            try:
+                values.append(self.real(self.load_attribute(subject, attribute)))
+            except CaptureAbort:
+                frame.stack.append(Var(None))
+                return
+        frame.stack.append(self.created(tuple(values)))
 
     def intrinsic(self, frame: Frame, arg: Any) -> None:
         names = {5: "positive", 6: "list_to_tuple"}
@@ -406,7 +488,9 @@ class Tracer(CallsMixin):
 
     def raise_error(self, frame: Frame, arg: int) -> None:
         if arg == 0:
-            raise self.unsupported("a bare `raise` (re-raise)")
+            if frame.handled is None:
+                raise CaptureAbort(RuntimeError("No active exception to reraise"))
+            raise CaptureAbort(frame.handled)
         values = frame.pop(arg)
         error = self.real(values[0])
         if isinstance(error, type):

@@ -219,7 +219,7 @@ def dataclass_used_on_tensor(x):
     return x * c.scale + c.shift
 
 
-@case(())
+@case((), supported_from=(3, 11))
 def frozen_dataclass_hash_and_error():
     f = Frozen(1)
     h = hash(f) == hash(Frozen(1, 3))
@@ -240,7 +240,7 @@ def namedtuple_argument(p):
     return p.x * 10 + p.y
 
 
-@case(())
+@case((), unsupported=True)  # a class statement inside the jitted function runs eagerly
 def class_defined_inside():
     class Local:
         v = 7
@@ -291,7 +291,7 @@ def method_via_getattr_string(x):
     return m(x)
 
 
-@case(())
+@case((), unsupported=True)  # a class statement inside the jitted function runs eagerly
 def user_exception_class():
     class ShapeError(ValueError):
         pass

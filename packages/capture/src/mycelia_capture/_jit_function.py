@@ -153,13 +153,24 @@ class JitFunction:
         state.compile_ms.append(captured.compile_ms)
         state.last = entry
         entry.calls += 1
-        if self.config.print_after_all or log_enabled("guard") or log_enabled("graph"):
-            print(captured.describe(), file=sys.stderr)
+        self._log_capture(captured)
         result = captured.call(*bound)
         if result is MISS:  # the entry's guards reject the very call it was made for: a tracer bug
             raise RuntimeError(f"mycelia.jit: the new entry for {self.function.__qualname__} rejects its own call; "
                                f"guards:\n{captured.guard_text}")
         return result
+
+
+    def _log_capture(self, captured: Capture) -> None:
+        """``print_after_all`` / ``MYCELIA_JIT_LOGS=bytecode,guard,graph`` (or ``all``): what was captured."""
+        everything = self.config.print_after_all
+        name = self.function.__qualname__
+        if everything or log_enabled("bytecode"):
+            print(f"[mycelia.jit] {name}: captured bytecode\n{captured.bytecode}", file=sys.stderr)
+        if everything or log_enabled("guard"):
+            print(f"[mycelia.jit] {name}: guards\n{captured.guard_text or '(none)'}", file=sys.stderr)
+        if everything or log_enabled("graph"):
+            print(f"[mycelia.jit] {name}: graph\n{captured.graph_text or '(no tensor work)'}", file=sys.stderr)
 
 
 def _global_state() -> list[tuple[str, str, dict[str, Any], Any]]:

@@ -6,6 +6,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from mycelia import _context
 from mycelia import dtype as dt
 from mycelia._tensor import Parameter, Tensor
 
@@ -199,12 +200,25 @@ class Cell:
                 args = replaced if isinstance(replaced, tuple) else (replaced,)
         if self._compute_dtype is not None:
             args = self._cast_inputs(args)
-        output = self.construct(*args, **kwargs)
+        if _context._context.mode == _context.GRAPH_MODE:  # set_context(mode=GRAPH_MODE): compiled
+            output = self._compiled_construct()(*args, **kwargs)
+        else:
+            output = self.construct(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             replaced = hook(self, args, output)
             if replaced is not None:
                 output = replaced
         return output
+
+    def _compiled_construct(self) -> Any:
+        """``mycelia.jit`` of this cell's construct, made on first use in GRAPH_MODE."""
+        compiled = self.__dict__.get("_graph_mode_construct")
+        if compiled is None:
+            from mycelia._jit import jit
+
+            compiled = jit(self)
+            object.__setattr__(self, "_graph_mode_construct", compiled)
+        return compiled
 
     def extend_repr(self) -> str:
         return ""

@@ -186,3 +186,48 @@ def test_no_memory_growth_over_100k_calls() -> None:
     tracemalloc.stop()
     assert growth < 64 * 1024, growth
     assert ms.jit_info(jitted).call_count == 101_000
+
+
+def _mlp(x, w, b):
+    return ms.ops.relu(ms.ops.matmul(x, w) + b)
+
+
+def _weights() -> list[ms.Tensor]:
+    rng = np.random.default_rng(3)
+    return [ms.Tensor(rng.standard_normal((8, 4)).astype(np.float32)), ms.Tensor(np.zeros(4, np.float32))]
+
+
+def test_a_dim_that_changes_becomes_symbolic_on_the_second_compile() -> None:
+    jitted, params = ms.jit(_mlp), _weights()
+    for batch in range(1, 33):
+        x = ms.Tensor(np.random.default_rng(batch).standard_normal((batch, 8)).astype(np.float32))
+        np.testing.assert_allclose(jitted(x, *params).asnumpy(), _mlp(x, *params).asnumpy(), rtol=1e-6)
+    info = ms.jit_info(jitted)
+    assert info.compile_count == 2 and "s0>=2" in info.guards
+
+
+def test_input_signature_none_dims_are_symbolic_from_the_first_compile() -> None:
+    jitted, params = ms.jit(_mlp, input_signature=[(None, 8)]), _weights()
+    for batch in (2, 5, 9):
+        jitted(ms.Tensor(np.ones((batch, 8), np.float32)), *params)
+    assert ms.jit_info(jitted).compile_count == 1
+
+
+def _shape_arithmetic(x):
+    return x.reshape(x.shape[0] * 2, -1)
+
+
+def test_code_that_needs_static_sizes_falls_back_to_one_entry_per_size() -> None:
+    jitted = ms.jit(_shape_arithmetic)
+    for batch in (2, 4, 6):
+        x = ms.Tensor(np.ones((batch, 4), np.float32))
+        assert jitted(x).shape == (batch * 2, 2)
+    info = ms.jit_info(jitted)
+    assert info.compile_count == 3 and info.eager_reason is None
+
+
+def test_dynamic_false_keeps_every_shape_static() -> None:
+    jitted, params = ms.jit(_mlp, dynamic=False), _weights()
+    for batch in (2, 3, 4):
+        jitted(ms.Tensor(np.ones((batch, 8), np.float32)), *params)
+    assert ms.jit_info(jitted).compile_count == 3

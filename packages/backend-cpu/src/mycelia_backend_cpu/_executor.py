@@ -32,6 +32,7 @@ __all__ = ["CpuExecutable"]
 _FLOAT_NUMPY = (np.dtype(np.float32), np.dtype(np.float64))
 # Ops whose numpy form writes into ``out=`` with exactly the eager kernel's semantics (float32/64).
 _OUT_UFUNCS: dict[str, Any] = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "matmul": np.matmul}
+MAX_SCHEDULES = 64  # schedules (with their buffers) kept per compiled graph, one per input-shape set
 _REDUCTION_KINDS = {"sum": "sum", "mean": "mean", "amax": "max", "amin": "min"}
 
 
@@ -225,8 +226,17 @@ class CpuExecutable:
         runner = self._runners.get(shapes)
         if runner is None:
             self._check_shapes(shapes)
+            if len(self._runners) >= MAX_SCHEDULES:  # a symbolic graph met many shapes: drop the oldest
+                self._runners.pop(next(iter(self._runners)))
             runner = self._runners[shapes] = _Runner(self.graph, shapes, self._fused)
         return runner
+
+    def run_arrays(self, *arrays: Any) -> tuple[Any, ...]:
+        """Run on numpy arrays the caller has checked (the jit's guards): a schedule per shape set."""
+        shapes = tuple(array.shape for array in arrays)
+        runner = self._runners.get(shapes) or self.runner(shapes)
+        with self._lock:
+            return runner.run(*arrays)
 
     def _check_shapes(self, shapes: tuple[tuple[int, ...], ...]) -> None:
         sizes: dict[Symbol, int] = {}

@@ -27,17 +27,18 @@ class PIJitFrontend:
             construct = target.__dict__.get("construct")
             if construct is None:
                 raise TypeError(f"jit: {target.__name__} does not define construct")
-            target.construct = JitFunction(construct, config)  # type: ignore[method-assign]
+            target.construct = JitFunction(construct, config,  # type: ignore[method-assign]
+                                           input_signature=input_signature)
             return target
         if isinstance(target, nn.Cell):
             construct = type(target).construct
-            return JitFunction(construct, config, receiver=target)
+            return JitFunction(construct, config, receiver=target, input_signature=input_signature)
         if isinstance(target, types.MethodType):
-            return JitFunction(target.__func__, config, receiver=target.__self__)
+            return JitFunction(target.__func__, config, receiver=target.__self__, input_signature=input_signature)
         if isinstance(target, JitFunction):
             return target
         if isinstance(target, types.FunctionType):
-            return JitFunction(target, config)
+            return JitFunction(target, config, input_signature=input_signature)
         raise TypeError(f"jit expects a function, method, Cell or Cell class, got {type(target).__name__}")
 
 

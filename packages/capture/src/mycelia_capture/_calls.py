@@ -12,7 +12,8 @@ from mycelia import _grad_api, nn
 from mycelia._errors import TracedValueError
 from mycelia._tensor import Tensor
 from mycelia.ir import GraphBuilder, TracedArray, traced_tensor
-from mycelia_capture._guards import Attr, Constant, GuardSet, Item, Source
+from mycelia._types import Symbol
+from mycelia_capture._guards import Attr, Constant, GuardSet, Item, Local, Source
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
 
 __all__ = ["CallsMixin"]
@@ -58,7 +59,9 @@ class CallsMixin:
         self.keep: list[Any] = []  # objects whose ids are in the tables above stay alive while tracing
         self.local_functions: set[int] = set()
         self.materialized: dict[Source, Any] = {}
-        self.proxies: dict[int, Var] = {}  # id(proxy handed to real code) -> the function it traces
+        self.proxies: dict[int, Var] = {}
+        self.dynamic_dims: dict[int, set[int]] = {}  # argument index -> dims traced as symbols
+        self.size_symbols: dict[int, Symbol] = {}  # id(proxy handed to real code) -> the function it traces
 
     # -- errors --------------------------------------------------------------------------------------------
     def unsupported(self, reason: str) -> Unsupported:
@@ -94,9 +97,10 @@ class CallsMixin:
             self.guards.add(source, "alias", aliased[0])
             self.lifted[source] = aliased[1]
             return aliased[1]
-        index = self.guards.tensor_input(source, tensor)
+        shape = self.symbolic_shape(source, tensor)
+        index = self.guards.tensor_input(source, tensor, shape)
         name = f"in{index}"
-        value = self.builder.input(name, tensor._dtype, tuple(tensor.shape))
+        value = self.builder.input(name, tensor._dtype, shape)
         traced = traced_tensor(value, self.builder)
         if type(tensor) is not Tensor:  # a Parameter stays a Parameter (name, requires_grad) while traced
             stand_in = object.__new__(type(tensor))
@@ -120,6 +124,20 @@ class CallsMixin:
             if traced is tensor:
                 return source
         return None
+
+    def symbolic_shape(self, source: Source, tensor: Tensor) -> tuple[Any, ...]:
+        """The tensor's shape with its dynamic dims (per argument, from the cache's history) as symbols;
+        dims of equal size share a symbol."""
+        shape = tuple(tensor.shape)
+        dims = self.dynamic_dims.get(source.index, ()) if isinstance(source, Local) else ()
+        result: list[Any] = list(shape)
+        for dim in dims:
+            if dim < len(shape) and shape[dim] >= 2:
+                symbol = self.size_symbols.get(shape[dim])
+                if symbol is None:
+                    symbol = self.size_symbols[shape[dim]] = Symbol(f"s{len(self.size_symbols)}")
+                result[dim] = symbol
+        return tuple(result)
 
     def load(self, value: Any, source: Source) -> Var:
         """``value`` read from ``source``: guarded by kind (value, identity or type) and remembered."""

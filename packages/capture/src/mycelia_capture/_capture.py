@@ -56,6 +56,8 @@ class Capture:
 def _runner(compiled: Any) -> tuple[Callable[..., Any], Any, bool]:
     """(run on arrays, lock or None, returns arrays): the backend's fastest way to run the graph."""
     executable = compiled.executable
+    if compiled.graph.symbols() and hasattr(executable, "run_arrays"):
+        return executable.run_arrays, None, True  # picks the schedule for each call's shapes
     if hasattr(executable, "runner"):
         runner = executable.runner(tuple(tuple(v.shape) for v in compiled.graph.inputs))
         lock = executable._lock if runner.plan.slot_sizes else None  # shared buffers need the lock
@@ -145,11 +147,14 @@ def _make_object(klass: type, fields: dict[str, Any]) -> Any:
 
 
 def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[str, ...], config: Any,
-            global_state: list[tuple[str, str, dict[str, Any], Any]]) -> Capture:
-    """Trace ``function`` for the call with ``bound`` arguments; raise Unsupported or CaptureAbort."""
+            global_state: list[tuple[str, str, dict[str, Any], Any]],
+            dynamic_dims: dict[int, set[int]] | None = None) -> Capture:
+    """Trace ``function`` for the call with ``bound`` arguments; raise Unsupported or CaptureAbort.
+    ``dynamic_dims`` (argument index -> dims) are traced as symbols: one entry serves every size."""
     started = time.perf_counter()
     builder = GraphBuilder(function.__name__ if function.__name__.isidentifier() else "jitted")
     tracer = Tracer(config, builder)
+    tracer.dynamic_dims = dynamic_dims or {}
     for label, expression, values, expected in global_state:
         tracer.guards.add_global_state(label, expression, values, expected)
     with recording(builder):

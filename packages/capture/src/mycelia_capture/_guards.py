@@ -116,11 +116,12 @@ class GuardSet:
     def add_global_state(self, label: str, expression: str, values: dict[str, Any], expected: Any) -> None:
         self.global_checks.append((label, expression, values, expected))
 
-    def tensor_input(self, source: Source, tensor: Tensor) -> int:
-        """Index of ``source`` among the graph's tensor inputs (added once), with its guard."""
+    def tensor_input(self, source: Source, tensor: Tensor, shape: tuple[Any, ...] | None = None) -> int:
+        """Index of ``source`` among the graph's tensor inputs (added once), with its guard. ``shape`` may
+        name dims by symbol (a dynamic dim: any size >= 2, equal wherever the symbol appears)."""
         if source in self.tensor_inputs:
             return self.tensor_inputs.index(source)
-        self.add(source, "tensor", (type(tensor), tensor._dtype, tuple(tensor.shape)))
+        self.add(source, "tensor", (type(tensor), tensor._dtype, tuple(tensor.shape) if shape is None else shape))
         self.tensor_inputs.append(source)
         return len(self.tensor_inputs) - 1
 
@@ -161,9 +162,22 @@ class GuardSet:
             tensor_type, dtype, shape = expected
             namespace[slot] = tensor_type
             namespace[slot + "d"] = dtype
-            namespace[slot + "s"] = shape
-            return (f"type({name}) is {slot} and {name}._dtype is {slot}d and {name}._data.shape == {slot}s "
-                    f"and {name}._autograd is None")
+            head = f"type({name}) is {slot} and {name}._dtype is {slot}d and {name}._autograd is None"
+            if all(isinstance(dim, int) for dim in shape):
+                namespace[slot + "s"] = shape
+                return f"{head} and {name}._data.shape == {slot}s"
+            symbols = namespace.setdefault("__symbols__", {})
+            parts = [f"len({name}._data.shape) == {len(shape)}"]
+            for index, dim in enumerate(shape):
+                size = f"{name}._data.shape[{index}]"
+                if isinstance(dim, int):
+                    parts.append(f"{size} == {dim}")
+                elif str(dim) in symbols:
+                    parts.append(f"{size} == {symbols[str(dim)]}")
+                else:
+                    symbols[str(dim)] = size
+                    parts.append(f"{size} >= 2")  # 0 and 1 broadcast differently: they get their own entry
+            return f"{head} and " + " and ".join(parts)
         raise ValueError(f"unknown guard kind {kind!r}")
 
     def code(self, namespace: dict[str, Any]) -> tuple[list[str], list[str], str]:
@@ -231,5 +245,6 @@ def _describe_guard(source: Source, kind: str, expected: Any) -> str:
         return f"not hasattr({where}, {expected!r})"
     if kind == "tensor":
         _, dtype, shape = expected
-        return f"{where}: Tensor {dtype.short_name}{list(shape)}, no gradient tracking"
+        dims = ", ".join(str(d) if isinstance(d, int) else f"{d}>=2" for d in shape)
+        return f"{where}: Tensor {dtype.short_name}[{dims}], no gradient tracking"
     return f"{where}: {kind} {expected!r}"

@@ -58,7 +58,7 @@ class JitFunction:
     """What ``mycelia.jit(fn)`` returns for a function (and, bound, for methods and Cells)."""
 
     def __init__(self, function: types.FunctionType, config: Any, receiver: Any = None,
-                 owner: JitFunction | None = None) -> None:
+                 owner: JitFunction | None = None, input_signature: Any = None) -> None:
         if not isinstance(function, types.FunctionType):
             raise TypeError(f"jit needs a Python function, got {type(function).__name__}")
         self.function = function
@@ -71,6 +71,8 @@ class JitFunction:
         self.__doc__ = function.__doc__
         state = owner._state if owner is not None else None
         self._state = state if state is not None else _State(function)
+        if input_signature is not None:
+            self._state.set_signature(input_signature, offset=0 if receiver is None else 1)
         self._bound_copies: dict[int, JitFunction] = {}
 
     # -- method binding ----------------------------------------------------------------------------------
@@ -129,8 +131,15 @@ class JitFunction:
                           f"(jit_config={{'recompile_limit': n}} raises it); last guard failure: "
                           f"{state.entries[0].capture.failure_hint(bound)}")
             return self.function(*args, **kwargs)
+        dynamic = state.dynamic_dims(bound, self.config.dynamic)
         try:
-            captured = capture(self.function, bound, state.parameter_names, self.config, _global_state())
+            try:
+                captured = capture(self.function, bound, state.parameter_names, self.config, _global_state(), dynamic)
+            except (Unsupported, CaptureAbort):
+                if not dynamic:
+                    raise
+                state.static_only = True  # the code needs static sizes (e.g. Python arithmetic on shapes)
+                captured = capture(self.function, bound, state.parameter_names, self.config, _global_state())
         except Unsupported as error:
             if self.config.fullgraph:
                 raise RuntimeError(f"jit(fullgraph=True): {error.reason} at {error.where()}") from None
@@ -201,10 +210,45 @@ class _State:
         self.eager_reason: str | None = None
         self.eager_calls = 0
         self.breaks: list[tuple[str, int | None, str]] = []
+        self.first_shapes: dict[int, tuple[Any, tuple[int, ...]]] = {}
+        self.dynamic: dict[int, set[int]] = {}  # argument index -> dims made symbolic
+        self.static_only = False
         self.called = False
         self.lock = threading.Lock()
         if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
             self.eager_reason = "generators and coroutines run eagerly"
+
+    def set_signature(self, signature: Any, offset: int) -> None:
+        """``input_signature``: one entry per tensor argument (a shape, or anything with ``.shape``);
+        ``None`` or ``-1`` dims are symbolic from the first compile."""
+        entries = signature if isinstance(signature, (list, tuple)) else (signature,)
+        for position, entry in enumerate(entries):
+            shape = getattr(entry, "shape", entry)
+            if shape is None:
+                continue
+            if not isinstance(shape, (list, tuple)):
+                raise TypeError(f"jit: input_signature entries must be shapes or have .shape, got {entry!r}")
+            dims = {d for d, size in enumerate(shape) if size is None or size == -1}
+            if dims:
+                self.dynamic.setdefault(position + offset, set()).update(dims)
+
+    def dynamic_dims(self, bound: tuple[Any, ...], dynamic: bool | None) -> dict[int, set[int]]:
+        """Which dims of which tensor arguments to trace as symbols: those ``input_signature`` leaves
+        open, every dim with ``dynamic=True``, and (by default) each dim whose size changed since the
+        first compile — so a loop over batch sizes costs two compiles, not one per size."""
+        if dynamic is False or self.static_only:
+            return {}
+        for index, value in enumerate(bound):
+            if not isinstance(value, Tensor):
+                continue
+            seen = self.first_shapes.setdefault(index, (value._dtype, tuple(value.shape)))
+            if dynamic:
+                self.dynamic.setdefault(index, set()).update(range(len(value.shape)))
+            elif seen[0] is value._dtype and len(seen[1]) == len(value.shape):
+                changed = {d for d, (a, b) in enumerate(zip(seen[1], value.shape)) if a != b}
+                if changed:
+                    self.dynamic.setdefault(index, set()).update(changed)
+        return {index: set(dims) for index, dims in self.dynamic.items() if dims}
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
         try:

@@ -56,6 +56,7 @@ class ElementwiseFusion:
                 scalar_constants[node.outputs[0]] = node
         group_of: dict[Value, _Group] = {}
         groups: list[_Group] = []
+        used = {value for node in graph.nodes for value in node.inputs} | set(graph.outputs)
         for index, node in enumerate(graph.nodes):
             if node.op in capabilities.fusible_ops and _elementwise_eligible(node, capabilities.fusible_attributes):
                 group = self._join(node, group_of, position, scalar_constants)
@@ -64,7 +65,7 @@ class ElementwiseFusion:
                     groups.append(group)
                 group.members.append(node)
                 group_of[node.outputs[0]] = group
-            elif node.op in capabilities.fusible_reductions and _reduction_eligible(node):
+            elif node.op in capabilities.fusible_reductions and _reduction_eligible(node) and node.outputs[0] in used:
                 group = group_of.get(node.inputs[0])
                 if group is not None and not group.closed and group.shape == node.inputs[0].shape:
                     group.members.append(node)
@@ -91,7 +92,8 @@ class ElementwiseFusion:
 
 
 def _is_scalar(value: Value) -> bool:
-    return all(dim == 1 for dim in value.shape)
+    """Rank 0 only: a [1, 1] constant can raise an op's rank, which the region's inputs must carry."""
+    return value.shape == ()
 
 
 def _float_or_bool(value: Value) -> bool:

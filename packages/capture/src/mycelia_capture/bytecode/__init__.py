@@ -8,10 +8,10 @@ canonical code from scratch; :func:`stack_effect` gives canonical stack effects.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._native import PY, DecodeError, EncodeError
-from .builder import CodeBuilder
 from .decode import decode, normalise_regions
-from .encode import encode
 from .instructions import (
     JUMP_CLASSES,
     BinaryOp,
@@ -77,3 +77,16 @@ __all__ = [
     "DecodeError",
     "EncodeError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``encode`` and ``CodeBuilder`` load the assembler (the ``bytecode`` package) on first use: tracing
+    only decodes, and importing the assembler costs tens of milliseconds on a cold start."""
+    if name == "encode":
+        from .encode import encode as value
+    elif name == "CodeBuilder":
+        from .builder import CodeBuilder as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # replaces the submodule the import bound to the same name
+    return value

@@ -93,9 +93,12 @@ class JitFunction:
         state = self._state
         if self.receiver is not None:
             args = (self.receiver, *args)
-        if not kwargs and state.simple == len(args) and state.entries:  # the hot path: the last entry used
+        if not kwargs and state.entries and (state.simple == len(args) or (
+                state.varargs_only and len(args) >= state.positional)):
+            # The hot path: positional arguments, the entry used last.
             entry = state.entries[0]
-            result = entry.capture.call(*args)
+            result = entry.capture.call(*args) if state.simple >= 0 else entry.capture.call(
+                *args[:state.positional], args[state.positional:])
             if result is not MISS:
                 state.last = entry
                 entry.calls += 1
@@ -203,6 +206,11 @@ class _State:
         plain = (not function.__defaults__ and not code.co_kwonlyargcount
                  and not code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
         self.simple = code.co_argcount if plain else -1
+        # def f(a, b, *rest): positional call binds without inspect (lambda *a: … in particular)
+        self.positional = code.co_argcount
+        self.varargs_only = (not function.__defaults__ and not code.co_kwonlyargcount
+                             and bool(code.co_flags & inspect.CO_VARARGS)
+                             and not code.co_flags & inspect.CO_VARKEYWORDS)
         self.entries: list[_Entry] = []
         self.last: _Entry | None = None
         self.compile_count = 0

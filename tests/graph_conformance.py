@@ -75,7 +75,8 @@ def as_list(result: Any) -> list[np.ndarray]:
 def assert_same(got: list[np.ndarray], expected: list[np.ndarray], where: str) -> None:
     assert len(got) == len(expected), f"{where}: {len(got)} outputs, expected {len(expected)}"
     for index, (g, e) in enumerate(zip(got, expected)):
-        assert g.shape == e.shape and g.dtype == e.dtype, f"{where} output {index}: {g.dtype}{g.shape} vs {e.dtype}{e.shape}"
+        assert g.shape == e.shape and g.dtype == e.dtype, \
+            f"{where} output {index}: {g.dtype}{g.shape} vs {e.dtype}{e.shape}"
         if g.dtype.kind == "f" or g.dtype == np.dtype("bfloat16"):
             np.testing.assert_allclose(g.astype(np.float64), e.astype(np.float64), rtol=2e-5, atol=2e-6,
                                        equal_nan=True, err_msg=where)

@@ -167,7 +167,8 @@ WORKLOADS = [
         "W5", "x + 1", "µs", 1e6, "`f(x) = x + 1` on 4x4 float32; time per call",
         builders={
             "mycelia": _w5_eager("mycelia"), "mycelia.jit": ms_jitted("mycelia", lambda o, x: x + 1, _w5_inputs),
-            "numpy": _w5_eager("numpy"), "torch": _w5_eager("torch"), "torch.compile": _w5_torch_compile, "jax.jit": _w5_jax, "mindspore": _w5_eager("mindspore"),
+            "numpy": _w5_eager("numpy"), "torch": _w5_eager("torch"), "torch.compile": _w5_torch_compile,
+            "jax.jit": _w5_jax, "mindspore": _w5_eager("mindspore"),
         },
     ),
     Workload(

@@ -95,8 +95,6 @@ def test_wrong_number_of_inputs() -> None:
         ir.interpret(_mlp(), *_arrays(2)[:2])
 
 
-@pytest.mark.xfail(strict=True, reason="interpreter: bind_inputs ignores graph.relations, so B=0 runs a graph "
-                   "declared 'where B >= 1' (and product relations are never checked either)")
 def test_inputs_violating_a_relation_are_rejected() -> None:
     x, w, bias = _arrays(0)
     with pytest.raises(IRError, match="B >= 1"):

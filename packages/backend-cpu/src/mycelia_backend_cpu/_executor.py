@@ -54,7 +54,8 @@ def _writes_out(node: Node) -> bool:
         return True
     if node.op not in _OUT_UFUNCS or len(node.outputs) != 1:
         return False
-    if node.outputs[0].dtype.numpy not in _FLOAT_NUMPY or any(v.dtype is not node.outputs[0].dtype for v in node.inputs):
+    dtype = node.outputs[0].dtype
+    if dtype.numpy not in _FLOAT_NUMPY or any(v.dtype is not dtype for v in node.inputs):
         return False
     if node.op == "matmul":
         return all(len(v.shape) == 2 for v in node.inputs)
@@ -134,7 +135,7 @@ class _Runner:
         returned = ", ".join(names[v] for v in graph.outputs)
         lines.append(f"    return ({returned}{',' if len(graph.outputs) == 1 else ''})")
         self.source = "\n".join(lines)
-        exec(compile(self.source, f"<mycelia graph @{graph.name}>", "exec"), namespace)  # noqa: S102
+        exec(compile(self.source, f"<mycelia graph @{graph.name}>", "exec"), namespace)
         self.run: Callable[..., tuple[Any, ...]] = namespace["run"]
 
     @staticmethod
@@ -248,8 +249,9 @@ class CpuExecutable:
                 else:
                     problem = problem or dim != size
             if problem:
-                raise IRError(f"graph @{self.graph.name}: input %{value.name} is {value.type}, got shape {list(shape)}"
-                              + (f" (symbols so far: {', '.join(f'{k}={v}' for k, v in sizes.items())})" if sizes else ""))
+                known = f" (symbols so far: {', '.join(f'{k}={v}' for k, v in sizes.items())})" if sizes else ""
+                raise IRError(f"graph @{self.graph.name}: input %{value.name} is {value.type}, "
+                              f"got shape {list(shape)}{known}")
 
     def __call__(self, *args: Any) -> tuple[Tensor, ...]:
         if len(args) != len(self._dtypes):

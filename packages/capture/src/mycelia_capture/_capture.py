@@ -148,7 +148,7 @@ def _make_object(klass: type, fields: dict[str, Any]) -> Any:
 
 def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[str, ...], config: Any,
             global_state: list[tuple[str, str, dict[str, Any], Any]],
-            dynamic_dims: dict[int, set[int]] | None = None) -> Capture:
+            dynamic_dims: dict[tuple[int, ...], set[int]] | None = None) -> Capture:
     """Trace ``function`` for the call with ``bound`` arguments; raise Unsupported or CaptureAbort.
     ``dynamic_dims`` (argument index -> dims) are traced as symbols: one entry serves every size."""
     started = time.perf_counter()
@@ -199,7 +199,7 @@ def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[s
               "    except (AttributeError, KeyError, IndexError, TypeError):\n        return MISS\n"
               f"{run_body}\n    return {result_code}\n")
     try:
-        exec(compile(source, f"<mycelia entry {function.__qualname__}>", "exec"), namespace)  # noqa: S102
+        exec(compile(source, f"<mycelia entry {function.__qualname__}>", "exec"), namespace)
     except SyntaxError as error:  # a source this generator cannot spell: a bug, reported with the code
         raise Unsupported(f"internal error generating the entry ({error}):\n{source}") from None
     bytecode = "\n".join(f"  {instruction}" for instruction in canonical(function.__code__).instructions)

@@ -226,7 +226,7 @@ class GuardSet:
         source = (f"def check({', '.join(f'a{i}' for i in range(argument_count))}):\n    try:\n{body}\n"
                   f"        return ({''.join(i + ', ' for i in inputs)})\n"
                   "    except (AttributeError, KeyError, IndexError, TypeError):\n        return None\n")
-        exec(compile(source, "<mycelia guards>", "exec"), namespace)  # noqa: S102
+        exec(compile(source, "<mycelia guards>", "exec"), namespace)
         return namespace["check"], text
 
 
@@ -235,7 +235,8 @@ def _describe_guard(source: Source, kind: str, expected: Any) -> str:
     if kind == "value":
         return f"{where} == {expected!r} ({type(expected).__name__})"
     if kind == "identity":
-        label = getattr(expected, "__qualname__", None) or getattr(expected, "__name__", None) or type(expected).__name__
+        label = (getattr(expected, "__qualname__", None) or getattr(expected, "__name__", None)
+                 or type(expected).__name__)
         return f"{where} is <{label} at {id(expected):#x}>"
     if kind == "type":
         return f"type({where}) is {expected.__name__}"

@@ -1,6 +1,6 @@
 """The jitted function: bind the call's arguments, find a cache entry whose guards hold (most recently
 used first), run its compiled graph and rebuild the result; on a miss, trace and compile a new entry.
-Unsupported code runs eagerly with its reason recorded (DESIGN §4.1 items 4–5, §4.3)."""
+Unsupported code runs eagerly with its reason recorded (DESIGN §4.1 items 4-5, §4.3)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import logging
 import sys
 import threading
 import types
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +46,7 @@ def log_enabled(topic: str) -> bool:
 
 
 class _Entry:
-    __slots__ = ("capture", "calls")
+    __slots__ = ("calls", "capture")
 
     def __init__(self, captured: Capture) -> None:
         self.capture = captured
@@ -185,6 +184,16 @@ class JitFunction:
             print(f"[mycelia.jit] {name}: graph\n{captured.graph_text or '(no tensor work)'}", file=sys.stderr)
 
 
+def _tensor_arguments(bound: tuple[Any, ...]) -> list[tuple[tuple[int, ...], Tensor]]:
+    found: list[tuple[tuple[int, ...], Tensor]] = []
+    for index, value in enumerate(bound):
+        if isinstance(value, Tensor):
+            found.append(((index,), value))
+        elif type(value) is tuple:
+            found.extend(((index, j), item) for j, item in enumerate(value) if isinstance(item, Tensor))
+    return found
+
+
 def _global_state() -> list[tuple[str, str, dict[str, Any], Any]]:
     """Process state a graph depends on: gradient recording and the current backend."""
     values = {"AUTOGRAD": _autograd.state, "CONTEXT": _context}
@@ -218,8 +227,8 @@ class _State:
         self.eager_reason: str | None = None
         self.eager_calls = 0
         self.breaks: list[tuple[str, int | None, str]] = []
-        self.first_shapes: dict[int, tuple[Any, tuple[int, ...]]] = {}
-        self.dynamic: dict[int, set[int]] = {}  # argument index -> dims made symbolic
+        self.first_shapes: dict[tuple[int, ...], tuple[Any, tuple[int, ...]]] = {}
+        self.dynamic: dict[tuple[int, ...], set[int]] = {}  # argument key -> dims made symbolic
         self.static_only = False
         self.called = False
         self.lock = threading.Lock()
@@ -238,25 +247,24 @@ class _State:
                 raise TypeError(f"jit: input_signature entries must be shapes or have .shape, got {entry!r}")
             dims = {d for d, size in enumerate(shape) if size is None or size == -1}
             if dims:
-                self.dynamic.setdefault(position + offset, set()).update(dims)
+                self.dynamic.setdefault((position + offset,), set()).update(dims)
 
-    def dynamic_dims(self, bound: tuple[Any, ...], dynamic: bool | None) -> dict[int, set[int]]:
+    def dynamic_dims(self, bound: tuple[Any, ...], dynamic: bool | None) -> dict[tuple[int, ...], set[int]]:
         """Which dims of which tensor arguments to trace as symbols: those ``input_signature`` leaves
         open, every dim with ``dynamic=True``, and (by default) each dim whose size changed since the
-        first compile — so a loop over batch sizes costs two compiles, not one per size."""
+        first compile — so a loop over batch sizes costs two compiles, not one per size. Keys are argument
+        positions, ``(i,)``, or ``(i, j)`` for the j-th tensor of a ``*args`` tuple."""
         if dynamic is False or self.static_only:
             return {}
-        for index, value in enumerate(bound):
-            if not isinstance(value, Tensor):
-                continue
-            seen = self.first_shapes.setdefault(index, (value._dtype, tuple(value.shape)))
+        for key, value in _tensor_arguments(bound):
+            seen = self.first_shapes.setdefault(key, (value._dtype, tuple(value.shape)))
             if dynamic:
-                self.dynamic.setdefault(index, set()).update(range(len(value.shape)))
+                self.dynamic.setdefault(key, set()).update(range(len(value.shape)))
             elif seen[0] is value._dtype and len(seen[1]) == len(value.shape):
                 changed = {d for d, (a, b) in enumerate(zip(seen[1], value.shape)) if a != b}
                 if changed:
-                    self.dynamic.setdefault(index, set()).update(changed)
-        return {index: set(dims) for index, dims in self.dynamic.items() if dims}
+                    self.dynamic.setdefault(key, set()).update(changed)
+        return {key: set(dims) for key, dims in self.dynamic.items() if dims}
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
         try:

@@ -20,6 +20,7 @@ from mycelia._errors import TracedValueError
 from mycelia_capture._calls import CallsMixin
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
 from mycelia_capture.bytecode import (
+    PY,
     BinaryOp,
     Call,
     CallFunctionEx,
@@ -40,7 +41,6 @@ from mycelia_capture.bytecode import (
     Yield,
     decode,
 )
-from mycelia_capture.bytecode import PY
 
 __all__ = ["Frame", "Tracer"]
 
@@ -129,7 +129,7 @@ class Tracer(CallsMixin):
             self.frames.pop()
 
     # -- one instruction ---------------------------------------------------------------------------------
-    def step(self, frame: Frame, instruction: Any) -> Var | None:  # noqa: PLR0911, PLR0912, PLR0915
+    def step(self, frame: Frame, instruction: Any) -> Var | None:
         stack = frame.stack
         kind = type(instruction)
         if kind is Op:
@@ -236,7 +236,7 @@ class Tracer(CallsMixin):
             raise self.unsupported(f"the {kind.__name__} instruction")
         return None
 
-    def step_op(self, frame: Frame, name: str, arg: Any) -> Var | None:  # noqa: PLR0911, PLR0912, PLR0915
+    def step_op(self, frame: Frame, name: str, arg: Any) -> Var | None:
         stack = frame.stack
         if name in ("LOAD_FAST", "LOAD_FAST_CHECK"):
             if arg not in frame.locals and arg in frame.cells:  # 3.13 loads a cell for a closure this way

@@ -8,8 +8,8 @@ with :func:`interpret` (the oracle), differentiate with :func:`value_and_grad_gr
 
 from mycelia._types import Symbol, TensorType
 from mycelia.ir._autodiff import value_and_grad_graph
-from mycelia.ir._compile import CompiledGraph, compile_graph, optimize_graph
 from mycelia.ir._builder import IR_ONLY_OPS, GraphBuilder, IRError, as_shape, normalize_attrs
+from mycelia.ir._compile import CompiledGraph, compile_graph, optimize_graph
 from mycelia.ir._dead_code import remove_unused
 from mycelia.ir._graph import Constant, Graph, Node, Relation, SourceLocation, Value, reduced_trailing_dims
 from mycelia.ir._interpreter import bind_inputs, interpret
@@ -53,4 +53,5 @@ __all__ = [
     "trace",
     "traced_tensor",
     "value_and_grad_graph",
+    "verify",
 ]

@@ -40,9 +40,33 @@ def bind_inputs(graph: Graph, args: tuple[Any, ...]) -> list[Tensor]:
                     raise IRError(f"graph @{graph.name}: symbol {dim} is {sizes[dim]} elsewhere but {size} "
                                   f"in input %{value.name}")
             elif dim != size:
-                raise IRError(f"graph @{graph.name}: input %{value.name} is {value.type}, got shape {list(tensor.shape)}")
+                raise IRError(f"graph @{graph.name}: input %{value.name} is {value.type}, "
+                              f"got shape {list(tensor.shape)}")
         tensors.append(tensor)
+    for relation in graph.relations:
+        _check_relation(graph, relation, sizes)
     return tensors
+
+
+def _check_relation(graph: Graph, relation: Any, sizes: dict[Symbol, Any]) -> None:
+    def size(dim: Any) -> Any:
+        return sizes.get(dim) if isinstance(dim, Symbol) else dim
+
+    value = size(relation.symbol)
+    operands = [size(d) for d in relation.operands]
+    if value is None or any(o is None for o in operands):
+        return  # a symbol no input binds: nothing to check yet
+    if relation.kind == "at_least":
+        holds = value >= operands[0]
+    elif relation.kind == "equal":
+        holds = value == operands[0]
+    else:
+        product = 1
+        for operand in operands:
+            product *= operand
+        holds = value == product
+    if not holds:
+        raise IRError(f"graph @{graph.name}: the inputs break `{relation}` ({relation.symbol} = {value})")
 
 
 def _host_tensor(array: np.ndarray, dtype: dt.DType) -> Tensor:

@@ -174,7 +174,7 @@ class _Parser:
 
     def nested(self, line: _Line) -> Any:
         if line.accept("["):
-            items = []
+            items: list[Any] = []
             while not line.accept("]"):
                 if items:
                     line.take(",")
@@ -249,7 +249,7 @@ class _Parser:
                 raise IRError(f"line {body.number}: graph @{name} ends without a return")
             if body.accept("return"):
                 return_line = body.number
-                outputs = []
+                outputs: list[Value] = []
                 while not body.done():
                     if outputs:
                         body.take(",")

@@ -67,7 +67,7 @@ class TracedArray:
 
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
         if self.known is not None:
-            return self.known.copy()
+            return self.known.copy()  # type: ignore[no-any-return]
         raise TracedValueError(f"the value of a traced tensor ({self.value.type}) is not known while its graph "
                                "is being built")
 

@@ -24,8 +24,8 @@ def train_step(x, labels, *params):
 
 @ms.jit
 def report(x):
-    print("mean:", x.mean())  # a print: this function runs eagerly, and jit_info says why
-    return x
+    print("mean:", x.mean())  # replayed after the graph, with the graph's value
+    return x * float(x.max().asnumpy())  # a host read: this function runs eagerly, and jit_info says why
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ def test_harness_checks_info_counters() -> None:
     assert diff.run_case(case, diff.fake_jit, diff.fake_jit_info) == []  # fake: 1 compile, 0 breaks
     guard = BY_NAME["guards.scalar_argument_values"]  # expects 3 compiles, the fake says 1
     assert any("compile_count 1, expected 3" in p for p in diff.run_case(guard, diff.fake_jit, diff.fake_jit_info))
-    eager = BY_NAME["unsupported.print_python_values"]  # expects 0 compiles and a reason
+    eager = BY_NAME["unsupported.generator_function"]  # expects 0 compiles and a reason
     problems = diff.run_case(eager, diff.fake_jit, diff.fake_jit_info)
     assert any("compile_count 1, expected 0" in p for p in problems) and any("eager_reason" in p for p in problems)
 

@@ -65,27 +65,48 @@ def test_state_moves_from_candidate_to_callable() -> None:
     assert "x: Tensor f32[2, 3]" in info.guards and "mul" in info.graphs[0]
 
 
-def _prints(x):
+def _host_read(x):
     print("side effect")
-    return x + 1
+    return x * float(x.sum().asnumpy())
 
 
 def test_unsupported_code_runs_eagerly_with_one_log_line(caplog: pytest.LogCaptureFixture,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    jitted = ms.jit(_prints)
+    jitted = ms.jit(_host_read)
     with caplog.at_level(logging.WARNING, logger="mycelia.jit"):
         for _ in range(3):
-            np.testing.assert_array_equal(jitted(ms.Tensor(X)).asnumpy(), X + 1)
+            np.testing.assert_array_equal(jitted(ms.Tensor(X)).asnumpy(), X * X.sum())
     assert capsys.readouterr().out == "side effect\n" * 3
     info = ms.jit_info(jitted)
-    assert info.state == "never_compile" and info.compile_count == 0 and "print" in info.eager_reason
+    assert info.state == "never_compile" and info.compile_count == 0 and "host" in info.eager_reason
     assert "test_jit_api.py" in info.eager_reason
     assert len([r for r in caplog.records if "runs eagerly" in r.getMessage()]) == 1
 
 
 def test_fullgraph_turns_the_fallback_into_an_error_naming_the_line() -> None:
-    with pytest.raises(RuntimeError, match=r"fullgraph=True.*print.*test_jit_api.py:\d+"):
-        ms.jit(_prints, fullgraph=True)(ms.Tensor(X))
+    with pytest.raises(RuntimeError, match=r"fullgraph=True.*host.*test_jit_api.py:\d+"):
+        ms.jit(_host_read, fullgraph=True)(ms.Tensor(X))
+
+
+LOG: list = []
+
+
+def _effects(x, p):
+    LOG.append(x.shape[0])
+    print("sum:", x.sum())
+    ms.ops.assign(p, p + x.sum())
+    return x * 2
+
+
+def test_side_effects_are_replayed_after_the_graph_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+    jitted = ms.jit(_effects)
+    p = ms.Parameter(ms.Tensor(np.zeros((), np.float32)), name="p")
+    for _ in range(3):
+        np.testing.assert_array_equal(jitted(ms.Tensor(X), p).asnumpy(), X * 2)
+    assert LOG == [2, 2, 2] and float(p.asnumpy()) == 3 * X.sum()
+    assert capsys.readouterr().out == f"sum: {ms.Tensor(np.float32(X.sum()))}\n" * 3
+    info = ms.jit_info(jitted)
+    assert (info.compile_count, info.call_count, info.eager_reason) == (1, 3, None)
 
 
 def _scaled(x, k):

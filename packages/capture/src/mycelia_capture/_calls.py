@@ -14,23 +14,20 @@ from mycelia import _grad_api, nn
 from mycelia._errors import TracedValueError
 from mycelia._tensor import Tensor
 from mycelia_capture._guards import Attr, Constant, Item, Source
-from mycelia_capture._provenance import Bound, ProvenanceMixin, cell_filled, framework, python_method
+from mycelia_capture._provenance import MUTATING_METHODS, Bound, ProvenanceMixin, cell_filled, framework, python_method
+from mycelia_capture._effects import DELETED
 from mycelia_capture._values import CaptureAbort, Unsupported, Var
 
 __all__ = ["CallsMixin"]
 
 _UNSUPPORTED_BUILTINS = {
-    "print": "print (output must happen in order with the graph's work)", "input": "input()", "open": "open()",
+    "input": "input()", "open": "open()",
     "exec": "exec()", "eval": "eval()", "globals": "globals()", "locals": "locals()", "vars": "vars()",
     "breakpoint": "breakpoint()", "id": "id() (object identities differ between calls)", "compile": "compile()",
     "setattr": None, "delattr": None,
 }
 _CALLBACK_BUILTINS = {"map", "filter", "sorted", "min", "max", "reduce", "iter", "next"}
-_MUTATING_METHODS = frozenset({
-    "append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "update", "setdefault", "popitem",
-    "add", "discard", "difference_update", "intersection_update", "symmetric_difference_update", "appendleft",
-    "extendleft", "popleft", "rotate", "__setitem__", "__delitem__", "__iadd__", "__imul__",
-})
+
 _REAL_PREFIXES = ("numpy", "ml_dtypes", "math", "operator", "functools", "itertools", "copy", "dataclasses")
 
 
@@ -151,12 +148,16 @@ class CallsMixin(ProvenanceMixin):
                 raise self.unsupported(f"calls {_UNSUPPORTED_BUILTINS[name]}")
             if name in ("getattr", "hasattr") and len(args) >= 2:
                 return self._getattr_builtin(name, args)
-            if name in ("setattr", "delattr"):
-                self.check_mutable(args[0], f"{name} on an object that existed before the call")
-        elif not isinstance(receiver, types.ModuleType) and name in _MUTATING_METHODS:
+            if name == "print":
+                return self.record_print(args, kwargs)  # type: ignore[attr-defined, no-any-return]
+            if name in ("setattr", "delattr") and len(args) >= 2 and self.is_outside(args[0]):
+                value = args[2] if name == "setattr" and len(args) > 2 else DELETED
+                self.store_attribute(args[0], self.materialize(args[1]), value)  # type: ignore[attr-defined]
+                return Var(None)
+        elif not isinstance(receiver, types.ModuleType) and name in MUTATING_METHODS:
             target = self.known.get(id(receiver))
             if target is not None or id(receiver) not in self.created_ids:
-                raise self.unsupported(f"calls .{name}() on an object that existed before the call (a side effect)")
+                return self.mutate_method(receiver, name, args, kwargs)  # type: ignore[attr-defined, no-any-return]
         if name == "super" and not args:
             return self._zero_argument_super()
         if name in _CALLBACK_BUILTINS:

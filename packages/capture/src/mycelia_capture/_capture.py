@@ -139,6 +139,32 @@ class _Rebuilder:
     def body(self, result: Var) -> str:
         return self.expression(result.value, result)
 
+    def effects(self, effects: list[Any]) -> list[str]:
+        """Statements replaying the recorded side effects in program order (after the graph ran)."""
+        self.namespace["PRINT"] = print
+        lines = []
+        for effect in effects:
+            values = [self.expression(v) for v in effect.values]
+            keywords = [f"{k}={self.expression(v)}" for k, v in (effect.keywords or {}).items()]
+            target = _source_code(effect.target, self.namespace) if effect.target is not None else ""
+            if effect.kind == "method":
+                lines.append(f"{target}.{effect.name}({', '.join([*values, *keywords])})")
+            elif effect.kind == "setattr":
+                lines.append(f"setattr({target}, {effect.name!r}, {values[0]})")
+            elif effect.kind == "delattr":
+                lines.append(f"delattr({target}, {effect.name!r})")
+            elif effect.kind == "setglobal":
+                lines.append(f"{target}[{effect.name!r}] = {values[0]}")
+            elif effect.kind == "delglobal":
+                lines.append(f"del {target}[{effect.name!r}]")
+            elif effect.kind == "setcell":
+                lines.append(f"{_source_code(effect.target.base, self.namespace)}.cell_contents = {values[0]}")
+            elif effect.kind == "print":
+                lines.append(f"PRINT({', '.join([*values, *keywords])})")
+            elif effect.kind == "assign":
+                lines.append(f"{target}._data = {values[0]}._data")
+        return lines
+
 
 def _make_object(klass: type, fields: dict[str, Any]) -> Any:
     made = object.__new__(klass)
@@ -161,12 +187,12 @@ def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[s
         local_values = {name: tracer.load(value, Local(name, index)) for index, (name, value) in
                         enumerate(zip(names, bound))}
         result = tracer.enter(function, local_values, Constant(function, function.__qualname__))
-        for traced in tracer.lifted.values():
-            if traced._data is not tracer.input_data.get(id(traced)):
-                raise Unsupported("assigns into a tensor that existed before the call (ops.assign, x[i] = …)",
-                                  function.__code__.co_filename)
+        for source, traced in list(tracer.lifted.items()):
+            if traced._data is not tracer.input_data.get(id(traced)):  # ops.assign, x[i] = …: write it back
+                tracer.record("assign", source, "", (traced,))
         rebuilder = _Rebuilder(tracer, builder)
         result_code = rebuilder.body(result)
+        effect_lines = rebuilder.effects(tracer.effects)
     namespace = rebuilder.namespace
     namespace["MISS"] = MISS
     guard_lines, inputs, guard_text = tracer.guards.code(namespace)
@@ -194,7 +220,7 @@ def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[s
                              f"t{index}._backend = B; t{index}._autograd = None")
     parameters = ", ".join(f"a{i}" for i in range(len(names)))
     guard_body = "\n".join(f"        {line}" for line in guard_lines) or "        pass"
-    run_body = "\n".join(f"    {line}" for line in run_lines)
+    run_body = "\n".join(f"    {line}" for line in [*run_lines, *effect_lines])
     source = (f"def entry({parameters}):\n    try:\n{guard_body}\n"
               "    except (AttributeError, KeyError, IndexError, TypeError):\n        return MISS\n"
               f"{run_body}\n    return {result_code}\n")

@@ -15,11 +15,16 @@ from mycelia.ir import GraphBuilder, TracedArray, traced_tensor
 from mycelia_capture._guards import Attr, Constant, GuardSet, Item, Local, Source
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
 
-__all__ = ["SCALARS", "Bound", "ProvenanceMixin", "cell_filled", "framework", "python_method"]
+__all__ = ["MUTATING_METHODS", "SCALARS", "Bound", "ProvenanceMixin", "cell_filled", "framework", "python_method"]
 
 SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis))
 _IDENTITY_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.ModuleType, type, types.MethodType)
 _FRAMEWORK_PREFIXES = ("mycelia.", "mycelia_")
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "update", "setdefault", "popitem",
+    "add", "discard", "difference_update", "intersection_update", "symmetric_difference_update", "appendleft",
+    "extendleft", "popleft", "rotate", "__setitem__", "__delitem__", "__iadd__", "__imul__",
+})
 
 
 class Bound:
@@ -47,6 +52,7 @@ class ProvenanceMixin:
         self.local_functions: set[int] = set()
         self.materialized: dict[Source, Any] = {}
         self.proxies: dict[int, Var] = {}
+        self.init_effects()  # type: ignore[attr-defined]
         self.dynamic_dims: dict[tuple[int, ...], set[int]] = {}  # argument key -> dims traced as symbols
         self.size_symbols: dict[int, Symbol] = {}  # id(proxy handed to real code) -> the function it traces
 
@@ -154,7 +160,10 @@ class ProvenanceMixin:
         if not isinstance(var, Var):
             return var
         if var.source is None or isinstance(var.value, (Tensor, *SCALARS)):
+            if var.source is None:
+                self.check_unmutated(var.value)  # type: ignore[attr-defined]
             return var.value
+        self.check_unmutated(var.value)  # type: ignore[attr-defined]
         if var.source not in self.materialized:
             self.materialized[var.source] = self._deep(var.value, var.source)
         return self.materialized[var.source]
@@ -237,9 +246,9 @@ class ProvenanceMixin:
             raise self.unsupported("branches on a tensor's value (data-dependent control flow)")
         return bool(value)
 
-    def check_mutable(self, var: Var, message: str) -> None:
-        if var.source is not None or id(var.value) not in self.created_ids:
-            raise self.unsupported(message)
+    def is_outside(self, var: Var) -> bool:
+        """An object that existed before the call (writes to it are side effects to replay)."""
+        return var.source is not None or id(var.value) not in self.created_ids
 
     # -- loads ------------------------------------------------------------------------------------------------
     def function_globals(self, frame: Any) -> Source:
@@ -248,6 +257,9 @@ class ProvenanceMixin:
     def load_global(self, frame: Any, name: str) -> Var:
         namespace = frame.function.__globals__
         source = self.function_globals(frame)
+        stored = self.stored_global(namespace, name)  # type: ignore[attr-defined]
+        if stored is not None:  # written earlier in this call (replayed after the graph)
+            return stored  # type: ignore[no-any-return]
         if name in namespace:
             return self.load(namespace[name], Item(source, name))
         builtins_dict = namespace.get("__builtins__", builtins.__dict__)
@@ -268,6 +280,9 @@ class ProvenanceMixin:
 
     def _load_attribute(self, owner: Var, name: str) -> Var:
         value = owner.value
+        stored = self.stored_attribute(value, name)  # type: ignore[attr-defined]
+        if stored is not None:  # set earlier in this call (replayed after the graph)
+            return stored  # type: ignore[no-any-return]
         if isinstance(value, Tensor) or owner.source is None:
             if owner.source is None and isinstance(value, (types.ModuleType,)):
                 return Var(getattr(value, name))
@@ -286,6 +301,8 @@ class ProvenanceMixin:
         if name in getattr(value, "__dict__", {}):
             return self.load(value.__dict__[name], Attr(owner.source, name))
         if isinstance(value, (list, tuple, dict, set, str)) or type(value).__module__ == "builtins":
+            if name in MUTATING_METHODS:  # bound to the caller's object: the call is replayed on it
+                return Var(getattr(value, name))
             return Var(getattr(self.materialize(owner), name))
         return self.load(getattr(value, name), Attr(owner.source, name))
 
@@ -324,6 +341,7 @@ class ProvenanceMixin:
     def subscript(self, container: Var, key: Var) -> Var:
         index = self.materialize(key)
         value = container.value
+        self.check_unmutated(value)  # type: ignore[attr-defined]
         if container.source is not None and isinstance(value, (list, tuple, dict)) and isinstance(index, (int, str)) \
                 and not isinstance(value, Tensor):
             if isinstance(value, (list, tuple)):
@@ -340,6 +358,7 @@ class ProvenanceMixin:
 
     def iterate(self, var: Var) -> Any:
         value = var.value
+        self.check_unmutated(value)  # type: ignore[attr-defined]
         if isinstance(value, Tensor):
             if not value.shape or not isinstance(value.shape[0], int):
                 raise self.unsupported("iterates over a 0-d or dynamically sized tensor")
@@ -368,12 +387,16 @@ class ProvenanceMixin:
             raise CaptureAbort(NameError(f"free variable {name!r} referenced before assignment")) from None
         if kind == "local":
             return content if isinstance(content, Var) else self.wrap(content)
+        stored = self.cell_stores.get(id(cell))  # type: ignore[attr-defined]
+        if stored is not None:
+            return stored  # type: ignore[no-any-return]
         return self.load(content, source)
 
     def store_cell(self, frame: Any, name: str, value: Var) -> None:
-        kind, cell, _ = frame.cells[name]
-        if kind != "local":
-            raise self.unsupported(f"writes the enclosing function's variable {name!r} (nonlocal)")
+        kind, cell, source = frame.cells[name]
+        if kind != "local":  # the enclosing function's variable (nonlocal): replayed after the graph
+            self.store_outer_cell(cell, source, value)  # type: ignore[attr-defined]
+            return
         cell.cell_contents = value
 
 

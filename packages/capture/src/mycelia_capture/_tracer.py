@@ -18,6 +18,7 @@ from typing import Any
 
 from mycelia._errors import TracedValueError
 from mycelia_capture._calls import CallsMixin
+from mycelia_capture._effects import DELETED, EffectsMixin
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
 from mycelia_capture.bytecode import (
     PY,
@@ -93,7 +94,7 @@ class Frame:
         return values
 
 
-class Tracer(CallsMixin):
+class Tracer(CallsMixin, EffectsMixin):
     """Executes instructions; :class:`~._calls.CallsMixin` holds loads, calls and guards."""
 
     def run_frame(self, frame: Frame) -> Var:
@@ -289,14 +290,20 @@ class Tracer(CallsMixin):
             stack.append(self.load_attribute(owner, arg))
         elif name == "STORE_ATTR":
             owner, value = stack.pop(), stack.pop()
-            self.check_mutable(owner, f"sets attribute {arg!r} on an object that existed before the call")
-            self.user_call(setattr, (owner.value, arg, self.real(value)), {})
+            if self.is_outside(owner):
+                self.store_attribute(owner, arg, value)
+            else:
+                self.user_call(setattr, (owner.value, arg, self.real(value)), {})
         elif name == "DELETE_ATTR":
             owner = stack.pop()
-            self.check_mutable(owner, f"deletes attribute {arg!r} of an object that existed before the call")
-            self.user_call(delattr, (owner.value, arg), {})
+            if self.is_outside(owner):
+                self.store_attribute(owner, arg, DELETED)
+            else:
+                self.user_call(delattr, (owner.value, arg), {})
         elif name in ("STORE_GLOBAL", "DELETE_GLOBAL"):
-            raise self.unsupported(f"writes the global {arg!r}")
+            value = stack.pop() if name == "STORE_GLOBAL" else DELETED
+            namespace = frame.function.__globals__
+            self.store_global(namespace, f"{frame.function.__module__}.__dict__", arg, value)
         elif name == "BINARY_SUBSCR":
             key, container = stack.pop(), stack.pop()
             stack.append(self.subscript(container, key))
@@ -503,13 +510,20 @@ class Tracer(CallsMixin):
         stack = frame.stack
         if name == "STORE_SUBSCR":
             key, container, value = stack.pop(), stack.pop(), stack.pop()
-            self.check_mutable(container, "assigns an item of an object that existed before the call")
-            self.user_call(operator.setitem, (container.value, self.real(key), self.real(value)), {})
+            if self.is_outside(container):
+                self.mutate_method(container.value, "__setitem__", [key, value], {})
+            else:
+                self.user_call(operator.setitem, (container.value, self.real(key), self.real(value)), {})
         elif name == "DELETE_SUBSCR":
             key, container = stack.pop(), stack.pop()
-            self.check_mutable(container, "deletes an item of an object that existed before the call")
-            self.user_call(operator.delitem, (container.value, self.real(key)), {})
+            if self.is_outside(container):
+                self.mutate_method(container.value, "__delitem__", [key], {})
+            else:
+                self.user_call(operator.delitem, (container.value, self.real(key)), {})
         else:
             stop, start, container, value = stack.pop(), stack.pop(), stack.pop(), stack.pop()
-            self.check_mutable(container, "assigns a slice of an object that existed before the call")
-            container.value[self.real(start):self.real(stop)] = self.real(value)
+            if self.is_outside(container):
+                self.mutate_method(container.value, "__setitem__",
+                                   [Var(slice(self.real(start), self.real(stop))), value], {})
+            else:
+                container.value[self.real(start):self.real(stop)] = self.real(value)

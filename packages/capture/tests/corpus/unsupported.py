@@ -33,14 +33,15 @@ def _state():
     return list(LOG), dict(TABLE), globals().get("COUNTER", "<deleted>"), OBJ.value, list(OBJ.seen)
 
 
-def unsupported(*calls, **fields):
-    """Register with ``unsupported=True``, a factory that resets the module state and ``_state``."""
+def unsupported(*calls, supported=False, **fields):
+    """Register with ``unsupported=True`` (or, with ``supported=True``, as code whose side effects are
+    replayed after the graph), a factory that resets the module state and ``_state``."""
     def register(fn):
         def factory():
             _reset()
             return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
         factory.__name__ = fn.__name__
-        return case(*calls, made=True, unsupported=True, state=_state, **fields)(factory) and fn
+        return case(*calls, made=True, unsupported=not supported, state=_state, **fields)(factory) and fn
     return register
 
 
@@ -62,7 +63,7 @@ def generator_with_return_value(x):
     return "done"
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=1)  # side effects replayed after the graph
 def print_python_values(x):
     print("start", 1, 2.5, [1, "a"])
     y = x * 2
@@ -70,7 +71,7 @@ def print_python_values(x):
     return y
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=1)  # side effects replayed after the graph
 def print_tensor_and_shape(x):
     y = x + 1
     print(y.shape, y.dtype)
@@ -78,7 +79,7 @@ def print_tensor_and_shape(x):
     return y
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=1)  # side effects replayed after the graph
 def print_inside_helper(x):
     def show(t):
         print(f"helper sees ndim={t.ndim}")
@@ -86,14 +87,14 @@ def print_inside_helper(x):
     return show(x) + 1
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=None)  # side effects replayed after the graph
 def global_list_append(x):
     LOG.append("called")
     LOG.append(x.shape)
     return x * len(LOG)
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=None)  # side effects replayed after the graph
 def global_list_append_in_callee(x):
     _log_helper(1)
     return _log_helper(x) * 2
@@ -113,7 +114,7 @@ def global_list_extend_and_pop(x):
     return x - LOG[0]
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=None)  # side effects replayed after the graph
 def attribute_store_on_preexisting_object(x):
     OBJ.value = OBJ.value + 1
     return x * OBJ.value
@@ -125,20 +126,20 @@ def attribute_list_mutation_on_preexisting_object(x):
     return x + len(OBJ.seen)
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=None)  # side effects replayed after the graph
 def setattr_builtin_on_preexisting_object(x):
     setattr(OBJ, "value", 7)  # noqa: B010
     return x * OBJ.value
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=None)  # side effects replayed after the graph
 def global_write(x):
     global COUNTER
     COUNTER += 1
     return x + COUNTER
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=None)  # side effects replayed after the graph
 def global_write_tensor(x):
     global COUNTER
     COUNTER = 10
@@ -231,7 +232,7 @@ def print_and_global_append_in_order(x):
     return x
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=None)  # side effects replayed after the graph
 def exception_after_side_effect(x):
     LOG.append("before")
     if x.ndim == 2:
@@ -239,7 +240,7 @@ def exception_after_side_effect(x):
     return x
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), supported=True, compiles=None)  # side effects replayed after the graph
 def del_global(x):
     global COUNTER
     COUNTER = 3

@@ -14,6 +14,7 @@ from mycelia import _grad_api, nn
 from mycelia._errors import TracedValueError
 from mycelia._tensor import Tensor
 from mycelia_capture._effects import DELETED
+from mycelia_capture._summaries import splice, summarize
 from mycelia_capture._guards import Attr, Constant, Item, Source
 from mycelia_capture._provenance import MUTATING_METHODS, Bound, ProvenanceMixin, cell_filled, framework, python_method
 from mycelia_capture._values import CaptureAbort, Unsupported, Var
@@ -246,9 +247,13 @@ class CallsMixin(ProvenanceMixin):
 
     # -- inlining ---------------------------------------------------------------------------------------------
     def inline(self, function: types.FunctionType, args: list[Var], kwargs: dict[str, Var],
-               source: Source | None) -> Var:
+               source: Source | None, allow_summary: bool = True) -> Var:
         from mycelia_capture._tracer import canonical
 
+        if allow_summary and self._summaries_apply(function, kwargs):
+            summary = summarize(self, function, args)
+            if summary is not None:
+                return splice(self, summary, args)
         code = function.__code__
         generator = code.co_name == "<genexpr>" and id(function) in self.local_functions
         if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR) and not generator:
@@ -264,6 +269,15 @@ class CallsMixin(ProvenanceMixin):
             self.enter(function, local_values, function_source, collected)
             return self.created(iter(collected))
         return self.enter(function, local_values, function_source)
+
+    def _summaries_apply(self, function: types.FunctionType, kwargs: dict[str, Var]) -> bool:
+        """A helper may be summarised: a named, plain function called positionally, while nothing this
+        call wrote (shadowed globals, attributes, cells) could change what it reads."""
+        code = function.__code__
+        return (self.config.helper_summaries and not kwargs and id(function) not in self.local_functions
+                and not code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR)
+                and not function.__code__.co_freevars
+                and not (self.global_stores or self.attribute_stores or self.cell_stores))  # type: ignore[attr-defined]
 
     def enter(self, function: types.FunctionType, local_values: dict[str, Var], function_source: Source | None,
               collected: list[Any] | None = None) -> Var:

@@ -30,6 +30,8 @@ class JitConfig:
     * ``fullgraph``: a would-be graph break is an error naming file, line and reason.
     * ``dynamic``: None (a dim that changes becomes symbolic on the second compile), True or False.
     * ``optimize``: run the optimizer pipeline on captured graphs.
+    * ``helper_summaries``: trace a helper once per argument signature and splice its graph at later
+      call sites (instead of interpreting its bytecode again).
     """
 
     recompile_limit: int = 8
@@ -40,6 +42,7 @@ class JitConfig:
     fullgraph: bool = False
     dynamic: bool | None = None
     optimize: bool = True
+    helper_summaries: bool = True
 
     @staticmethod
     def of(value: JitConfig | Mapping[str, Any] | None, **overrides: Any) -> JitConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -37,13 +38,20 @@ def _distribution_of(entry_point: metadata.EntryPoint) -> tuple[str, str]:
     return dist.metadata["Name"], dist.version
 
 
+@functools.cache
+def _installed_entry_points() -> Any:
+    """Every installed entry point, read once per process (a scan of all distributions costs
+    milliseconds, and jit's first call looks up two groups)."""
+    return metadata.entry_points()
+
+
 def plugin_entries(group: str) -> list[PluginEntry]:
     """Entry points of ``group``, minus those switched off by configuration."""
     if not _config.plugin_autoload_enabled():
         return []
     disabled = _config.disabled_plugins()
     entries: dict[str, PluginEntry] = {}
-    for entry_point in metadata.entry_points(group=group):
+    for entry_point in _installed_entry_points().select(group=group):
         name = entry_point.name.lower()
         if name in disabled or name in entries:
             continue

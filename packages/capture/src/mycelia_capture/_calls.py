@@ -14,9 +14,9 @@ from mycelia import _grad_api, nn
 from mycelia._errors import TracedValueError
 from mycelia._tensor import Tensor
 from mycelia_capture._effects import DELETED
-from mycelia_capture._summaries import splice, summarize
 from mycelia_capture._guards import Attr, Constant, Item, Source
 from mycelia_capture._provenance import MUTATING_METHODS, Bound, ProvenanceMixin, cell_filled, framework, python_method
+from mycelia_capture._summaries import splice, summarize
 from mycelia_capture._values import CaptureAbort, Unsupported, Var
 
 __all__ = ["CallsMixin"]

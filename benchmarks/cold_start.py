@@ -4,8 +4,9 @@ jax.jit (and the in-process cost of building + optimising + compiling the MLP gr
     python benchmarks/cold_start.py [--runs 5]
 
 Each run is a new interpreter with bytecode caches, as installed packages have: ``import`` of the
-framework and the input tensors are made first and not timed; the timed part is the first call (trace, optimise, compile, run), which for mycelia
-includes importing the capture, optimizer and fused-kernel modules on first use.
+framework and the input tensors are made first and not timed; the timed part is the first call
+(trace, optimise, compile, run), which for mycelia includes importing the capture, optimizer and
+fused-kernel modules on first use.
 """
 
 from __future__ import annotations

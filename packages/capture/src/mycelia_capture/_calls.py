@@ -10,7 +10,7 @@ import operator
 import types
 from typing import Any
 
-from mycelia import _grad_api, nn
+from mycelia import _autograd, _grad_api, nn
 from mycelia._errors import TracedValueError
 from mycelia._tensor import Tensor
 from mycelia_capture._effects import DELETED
@@ -272,9 +272,11 @@ class CallsMixin(ProvenanceMixin):
 
     def _summaries_apply(self, function: types.FunctionType, kwargs: dict[str, Var]) -> bool:
         """A helper may be summarised: a named, plain function called positionally, while nothing this
-        call wrote (shadowed globals, attributes, cells) could change what it reads."""
+        call wrote (shadowed globals, attributes, cells) could change what it reads, and no gradient is
+        being taken (autograd must see each op the helper runs)."""
         code = function.__code__
-        return (self.config.helper_summaries and not kwargs and id(function) not in self.local_functions
+        return (self.config.helper_summaries and not kwargs and not _autograd.state.depth
+                and id(function) not in self.local_functions
                 and not code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR)
                 and not function.__code__.co_freevars
                 and not (self.global_stores or self.attribute_stores or self.cell_stores))  # type: ignore[attr-defined]

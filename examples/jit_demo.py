@@ -1,4 +1,4 @@
-"""mycelia.jit on a plain training step: one compiled graph, what it guards, and what stays eager."""
+"""mycelia.jit on a plain training step: one compiled graph, what it guards, and a graph break."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def train_step(x, labels, *params):
 @ms.jit
 def report(x):
     print("mean:", x.mean())  # replayed after the graph, with the graph's value
-    return x * float(x.max().asnumpy())  # a host read: this function runs eagerly, and jit_info says why
+    scale = float(x.max().asnumpy())  # a host read: a graph break; the rest resumes in a second graph
+    return x * scale
 
 
 def main() -> None:
@@ -54,7 +55,10 @@ def main() -> None:
     print(f"jit(net) over batch sizes 32, 1..8: {ms.jit_info(compiled).compile_count} compiles")
 
     report(x)
-    print(f"jit_info(report): state={ms.jit_info(report).state}, eager because: {ms.jit_info(report).eager_reason}")
+    info = ms.jit_info(report)
+    print(f"jit_info(report): compile_count={info.compile_count} break_count={info.break_count}")
+    for file, line, reason in info.breaks:
+        print(f"  break at {file.rsplit('/', 1)[-1]}:{line}: {reason}")
 
 
 if __name__ == "__main__":

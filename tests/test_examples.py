@@ -44,11 +44,12 @@ def test_transformer_loss_falls() -> None:
     assert losses[-15:].mean() < 0.8 * losses[:15].mean(), losses
 
 
-def test_jit_demo_trains_in_one_graph_and_reports_why_print_stays_eager(capsys: pytest.CaptureFixture[str]) -> None:
+def test_jit_demo_trains_in_one_graph_and_reports_its_graph_break(capsys: pytest.CaptureFixture[str]) -> None:
     _load("jit_demo").main()
     out = capsys.readouterr().out
     assert "state=callable compile_count=1 break_count=0 call_count=50" in out
     first, last = (float(v) for v in out.split("loss ")[1].split(" in ")[0].split(" -> "))
     assert last < first / 2
     assert "jit(net) over batch sizes 32, 1..8: 3 compiles" in out
-    assert "mean: " in out and "state=never_compile, eager because: reads a tensor's value on the host" in out
+    assert "mean: " in out and "jit_info(report): compile_count=2 break_count=1" in out
+    assert "break at jit_demo.py:28: reads a tensor's value on the host" in out

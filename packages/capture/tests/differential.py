@@ -74,6 +74,9 @@ class Case:
     # Supported from this Python on; older versions run it eagerly with a reason (e.g. exception handling
     # inside the function needs 3.11's exception table).
     supported_from: tuple[int, int] | None = None
+    # Captured with graph breaks (a host read, a branch on a tensor): expect_breaks breaks (default 1),
+    # at least one graph, and no eager_reason.
+    graph_break: bool = False
 
     def __post_init__(self) -> None:
         if self.supported_from is not None and sys.version_info[:2] < self.supported_from:
@@ -304,12 +307,14 @@ def check_info(case: Case, info: Any) -> list[str]:
         if not reason:
             problems.append("unsupported code: eager_reason not set")
         return problems
-    if case.unsupported:  # graph-break mode
+    if case.unsupported or case.graph_break:  # graph-break mode
         expected_breaks = case.expect_breaks or 1
         if breaks != expected_breaks:
             problems.append(f"break_count {breaks}, expected {expected_breaks}")
         if not compiles:
             problems.append(f"compile_count {compiles}, expected at least 1 graph around the break")
+        if case.graph_break and reason:
+            problems.append(f"eager_reason {reason!r} set for code that breaks the graph instead")
         return problems
     if case.expect_compiles is not None and compiles != case.expect_compiles:
         problems.append(f"compile_count {compiles}, expected {case.expect_compiles}")

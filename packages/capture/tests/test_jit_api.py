@@ -70,17 +70,80 @@ def _host_read(x):
     return x * float(x.sum().asnumpy())
 
 
+def _class_statement(x):
+    print("side effect")
+
+    class Local:
+        scale = 2
+
+    return x * Local.scale
+
+
 def test_unsupported_code_runs_eagerly_with_one_log_line(caplog: pytest.LogCaptureFixture,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    jitted = ms.jit(_host_read)
+    jitted = ms.jit(_class_statement)
     with caplog.at_level(logging.WARNING, logger="mycelia.jit"):
         for _ in range(3):
-            np.testing.assert_array_equal(jitted(ms.Tensor(X)).asnumpy(), X * X.sum())
+            np.testing.assert_array_equal(jitted(ms.Tensor(X)).asnumpy(), X * 2)
     assert capsys.readouterr().out == "side effect\n" * 3
     info = ms.jit_info(jitted)
-    assert info.state == "never_compile" and info.compile_count == 0 and "host" in info.eager_reason
+    assert info.state == "never_compile" and info.compile_count == 0 and "LOAD_BUILD_CLASS" in info.eager_reason
     assert "test_jit_api.py" in info.eager_reason
     assert len([r for r in caplog.records if "runs eagerly" in r.getMessage()]) == 1
+
+
+def test_a_host_read_breaks_the_graph_and_the_rest_resumes(capsys: pytest.CaptureFixture[str]) -> None:
+    jitted = ms.jit(_host_read)
+    for value in (1.0, 2.0, 1.0):
+        x = np.full((2, 3), value, np.float32)
+        np.testing.assert_array_equal(jitted(ms.Tensor(x)).asnumpy(), x * x.sum())
+    assert capsys.readouterr().out == "side effect\n" * 3
+    info = ms.jit_info(jitted)
+    assert info.eager_reason is None and info.break_count == 1
+    (file, line, reason), = info.breaks
+    assert file.endswith("test_jit_api.py") and line == _host_read.__code__.co_firstlineno + 2 and "host" in reason
+
+
+def _f3(x):
+    return x * float(x.max().asnumpy())
+
+
+def _f2(x):
+    return _f3(x + 1) * 2
+
+
+def _f1(x):
+    y = x - 1
+    return _f2(y) + y
+
+
+def test_a_break_in_a_callee_is_one_break_of_the_caller() -> None:
+    jitted = ms.jit(_f1)
+    for value in (1.0, 3.0):
+        x = ms.Tensor(np.full((2, 3), value, np.float32))
+        np.testing.assert_allclose(jitted(x).asnumpy(), _f1(x).asnumpy())
+    info = ms.jit_info(jitted)
+    assert info.break_count == 1 and info.eager_reason is None and info.compile_count >= 2
+
+
+def _loop_with_branch(x):
+    for _ in range(4):
+        x = x * 2
+        if x.sum() > 50:
+            x = x - 10
+    return x
+
+
+def test_a_branch_on_a_tensor_inside_a_loop_reuses_one_resume_point(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MYCELIA_JIT_LOGS", "graph_break")
+    jitted = ms.jit(_loop_with_branch)
+    for value in (1.0, 5.0, 1.0):
+        x = ms.Tensor(np.full((2, 3), value, np.float32))
+        np.testing.assert_array_equal(jitted(x).asnumpy(), _loop_with_branch(x).asnumpy())
+    info = ms.jit_info(jitted)
+    assert info.break_count == 1 and info.eager_reason is None
+    assert capsys.readouterr().err.count("graph break in _loop_with_branch") == 1
 
 
 def test_fullgraph_turns_the_fallback_into_an_error_naming_the_line() -> None:

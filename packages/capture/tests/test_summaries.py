@@ -10,7 +10,7 @@ from mycelia_capture import _summaries
 
 SCALE = 2.0
 CALLS: list[int] = []
-BIAS = ms.Tensor(np.ones((4, 8), np.float32))
+BIAS: ms.Tensor | None = None  # made per test: a context reset elsewhere may change the backend object
 
 
 def _block(x, w):
@@ -40,8 +40,10 @@ def _inputs() -> tuple[ms.Tensor, ms.Tensor]:
 
 @pytest.fixture(autouse=True)
 def _fresh_summaries() -> None:
+    global BIAS
     _summaries._summaries.clear()
     CALLS.clear()
+    BIAS = ms.Tensor(np.ones((4, 8), np.float32))
 
 
 def test_a_helper_is_traced_once_and_spliced_at_every_later_site(monkeypatch: pytest.MonkeyPatch) -> None:

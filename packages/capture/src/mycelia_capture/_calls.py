@@ -35,32 +35,33 @@ _REAL_PREFIXES = ("numpy", "ml_dtypes", "math", "operator", "functools", "iterto
 class CallsMixin(ProvenanceMixin):
     # -- calls ------------------------------------------------------------------------------------------------
     def call(self, callee: Any, args: list[Var], kwargs: dict[str, Var]) -> Var:
+        direct, self.direct_call = self.direct_call, False  # set by the Call instruction for this call only
         function = callee.value
         target = self.proxies.get(id(function))
         if target is not None:  # a proxy came back (functools.wraps returned it): trace its function
             return self.call(target, args, kwargs)
         if isinstance(function, Bound):
-            return self.inline(function.function, [function.receiver, *args], kwargs, None)
+            return self.inline(function.function, [function.receiver, *args], kwargs, None, direct=direct)
         if isinstance(function, types.MethodType):
             receiver = self.wrap(function.__self__)
             inner = function.__func__
             if isinstance(inner, types.FunctionType) and not framework(inner):
-                return self.inline(inner, [receiver, *args], kwargs, None)
+                return self.inline(inner, [receiver, *args], kwargs, None, direct=direct)
         if getattr(function, "__mycelia_jit_original__", None) is not None:
             return self.call(Var(function.__mycelia_jit_original__), args, kwargs)
         if isinstance(function, types.FunctionType):
             if id(function) in self.local_functions:  # made during this trace (comprehensions included)
-                return self.inline(function, args, kwargs, None)
+                return self.inline(function, args, kwargs, None, direct=direct)
             if function.__module__ == "mycelia._grad_api" and "<locals>" in function.__qualname__:
                 # The closures value_and_grad/grad return: traced, so the function they differentiate is too.
-                return self.inline(function, args, kwargs, callee.source)
+                return self.inline(function, args, kwargs, callee.source, direct=direct)
             if framework(function):
                 return self.call_framework(function, args, kwargs)
             if (function.__module__ or "").startswith(_REAL_PREFIXES):
                 return self.call_real(function, args, kwargs)
-            return self.inline(function, args, kwargs, callee.source)
+            return self.inline(function, args, kwargs, callee.source, direct=direct)
         if isinstance(function, nn.Cell):
-            return self.call_cell(callee, args, kwargs)
+            return self.call_cell(callee, args, kwargs, direct)
         if isinstance(function, type):
             return self.construct(callee, args, kwargs)
         if isinstance(function, (types.BuiltinFunctionType, types.BuiltinMethodType, types.MethodWrapperType,
@@ -137,7 +138,7 @@ class CallsMixin(ProvenanceMixin):
         except (Unsupported, CaptureAbort):
             raise
         except TracedValueError as error:
-            raise self.unsupported(f"reads a tensor's value on the host ({error})") from None
+            raise self.unsupported(f"reads a tensor's value on the host ({error})", breakable=True) from None
         except Exception as error:
             raise CaptureAbort(error) from None
 
@@ -146,7 +147,7 @@ class CallsMixin(ProvenanceMixin):
         receiver = getattr(function, "__self__", None)
         if receiver is builtins or receiver is None:
             if _UNSUPPORTED_BUILTINS.get(name):
-                raise self.unsupported(f"calls {_UNSUPPORTED_BUILTINS[name]}")
+                raise self.unsupported(f"calls {_UNSUPPORTED_BUILTINS[name]}", breakable=True)
             if name in ("getattr", "hasattr") and len(args) >= 2:
                 return self._getattr_builtin(name, args)
             if name == "print":
@@ -215,14 +216,14 @@ class CallsMixin(ProvenanceMixin):
         self.local_functions.add(id(made))
         return self.created(made)
 
-    def call_cell(self, cell: Var, args: list[Var], kwargs: dict[str, Var]) -> Var:
+    def call_cell(self, cell: Var, args: list[Var], kwargs: dict[str, Var], direct: bool = False) -> Var:
         value = cell.value
         if value._forward_pre_hooks or value._forward_hooks or value._compute_dtype is not None:
             raise self.unsupported(f"calls {type(value).__name__} with hooks or a compute dtype set")
         construct = getattr(type(value), "construct", None)
         if not isinstance(construct, types.FunctionType):
             raise self.unsupported(f"{type(value).__name__}.construct is not a Python function")
-        return self.inline(construct, [cell, *args], kwargs, None)
+        return self.inline(construct, [cell, *args], kwargs, None, direct=direct)
 
     def construct(self, callee: Var, args: list[Var], kwargs: dict[str, Var]) -> Var:
         klass = callee.value
@@ -247,7 +248,7 @@ class CallsMixin(ProvenanceMixin):
 
     # -- inlining ---------------------------------------------------------------------------------------------
     def inline(self, function: types.FunctionType, args: list[Var], kwargs: dict[str, Var],
-               source: Source | None, allow_summary: bool = True) -> Var:
+               source: Source | None, allow_summary: bool = True, direct: bool = False) -> Var:
         from mycelia_capture._tracer import canonical
 
         if allow_summary and self._summaries_apply(function, kwargs):
@@ -268,7 +269,7 @@ class CallsMixin(ProvenanceMixin):
             collected: list[Any] = []
             self.enter(function, local_values, function_source, collected)
             return self.created(iter(collected))
-        return self.enter(function, local_values, function_source)
+        return self.enter(function, local_values, function_source, direct=direct)
 
     def _summaries_apply(self, function: types.FunctionType, kwargs: dict[str, Var]) -> bool:
         """A helper may be summarised: a named, plain function called positionally, while nothing this
@@ -282,7 +283,7 @@ class CallsMixin(ProvenanceMixin):
                 and not (self.global_stores or self.attribute_stores or self.cell_stores))  # type: ignore[attr-defined]
 
     def enter(self, function: types.FunctionType, local_values: dict[str, Var], function_source: Source | None,
-              collected: list[Any] | None = None) -> Var:
+              collected: list[Any] | None = None, direct: bool = False) -> Var:
         """Run ``function``'s code with its parameters already bound to ``local_values`` (``collected``
         receives what a generator expression yields)."""
         from mycelia_capture._tracer import Frame, canonical
@@ -291,6 +292,7 @@ class CallsMixin(ProvenanceMixin):
         local = function_source is None
         frame = Frame(function, canonical_code, local_values, function_source)
         frame.collected = collected
+        frame.entered_by_call = direct
         for name in canonical_code.cellvars:
             cell = types.CellType()
             if name in local_values:

@@ -12,13 +12,17 @@ from mycelia import ir
 from mycelia._tensor import Tensor
 from mycelia.ir import GraphBuilder, TracedArray, recording
 from mycelia.ops import get_op
+from mycelia_capture._breaks import Resume, flatten
 from mycelia_capture._guards import Attr, Constant, Item, Local, Source, attribute_code
+from mycelia_capture._provenance import Bound
 from mycelia_capture._tracer import Tracer, canonical
-from mycelia_capture._values import Unsupported, Var
+from mycelia_capture._values import NULL, Unsupported, Var
 
 __all__ = ["Capture", "capture"]
 
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis))
+_ITERATORS = (type(iter([])), type(iter(())), type(iter(range(0))), type(iter(range(1 << 70))), types.GeneratorType,
+              type(iter({})), type(iter(set())), zip, enumerate, map, filter, reversed)
 
 
 class _Miss:
@@ -87,8 +91,28 @@ class _Rebuilder:
         self.builder = builder
         self.outputs: list[ir.Value] = []
         self.namespace: dict[str, Any] = {"NEW": object.__new__, "TENSOR": Tensor}
+        self.prelude: list[str] = []  # statements building shared mutable objects once (aliasing kept)
+        self.memo: dict[int, str] = {}
 
     def expression(self, value: Any, var: Var | None = None) -> str:
+        if isinstance(value, Var):
+            return self.expression(value.value, value)
+        if value is NULL:
+            return self.constant(NULL)
+        if isinstance(value, Bound):  # a user method bound to a traced receiver
+            self.namespace["METHOD"] = types.MethodType
+            return f"METHOD({self.constant(value.function)}, {self.expression(value.receiver)})"
+        if (isinstance(value, types.MethodType) and not isinstance(value.__func__, types.FunctionType)) \
+                or (isinstance(value, types.BuiltinMethodType) and not isinstance(value.__self__, types.ModuleType)):
+            return f"getattr({self.expression(value.__self__)}, {value.__name__!r})"
+        if isinstance(value, types.MethodType):
+            self.namespace["METHOD"] = types.MethodType
+            return f"METHOD({self.constant(value.__func__)}, {self.expression(value.__self__)})"
+        if isinstance(value, _ITERATORS):  # an iterator a loop is running: its remaining items, as a new one
+            remaining = list(value)
+            return f"iter([{', '.join(self.expression(item) for item in remaining)}])"
+        if id(value) in self.memo:
+            return self.memo[id(value)]
         if isinstance(value, Tensor):
             data = value._data
             source = self.tracer.input_source(value)
@@ -116,11 +140,13 @@ class _Rebuilder:
             if isinstance(value, tuple):
                 return "(" + "".join(self.expression(v) + ", " for v in value) + ")"
             if isinstance(value, list):
-                return "[" + ", ".join(self.expression(v) for v in value) + "]"
+                return self.shared(value, "[" + ", ".join(self.expression(v) for v in value) + "]")
             if isinstance(value, dict):
-                return "{" + ", ".join(f"{self.expression(k)}: {self.expression(v)}" for k, v in value.items()) + "}"
+                items = ", ".join(f"{self.expression(k)}: {self.expression(v)}" for k, v in value.items())
+                return self.shared(value, "{" + items + "}")
             if isinstance(value, set):
-                return "{" + ", ".join(self.expression(v) for v in value) + "}" if value else "set()"
+                items = ", ".join(self.expression(v) for v in value)
+                return self.shared(value, "{" + items + "}" if value else "set()")
         if type(value).__module__ == "mycelia.dtype" or isinstance(value, slice):
             return self.constant(value)
         if (id(value) in self.tracer.created_ids or hasattr(value, "__dataclass_fields__")) \
@@ -128,8 +154,16 @@ class _Rebuilder:
             # An object made inside the function: a new one per call, with its attributes rebuilt.
             self.namespace["MAKE"] = _make_object
             fields = ", ".join(f"{name!r}: {self.expression(item)}" for name, item in vars(value).items())
-            return f"MAKE({self.constant(type(value))}, {{{fields}}})"
+            return self.shared(value, f"MAKE({self.constant(type(value))}, {{{fields}}})")
         raise Unsupported(f"returns a {type(value).__name__} it cannot rebuild outside the trace")
+
+    def shared(self, value: Any, code: str) -> str:
+        """A mutable object built once per call, so every reference to it gets the same object."""
+        name = f"m{len(self.memo)}"
+        self.memo[id(value)] = name
+        self.prelude.append(f"{name} = {code}")
+        self.tracer.keep.append(value)
+        return name
 
     def constant(self, value: Any) -> str:
         key = f"c{len(self.namespace)}"
@@ -174,24 +208,88 @@ def _make_object(klass: type, fields: dict[str, Any]) -> Any:
 
 def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[str, ...], config: Any,
             global_state: list[tuple[str, str, dict[str, Any], Any]],
-            dynamic_dims: dict[tuple[int, ...], set[int]] | None = None) -> Capture:
+            dynamic_dims: dict[tuple[int, ...], set[int]] | None = None, registry: Any = None) -> Capture:
     """Trace ``function`` for the call with ``bound`` arguments; raise Unsupported or CaptureAbort.
-    ``dynamic_dims`` (argument index -> dims) are traced as symbols: one entry serves every size."""
+    ``dynamic_dims`` (argument index -> dims) are traced as symbols: one entry serves every size.
+    With a ``registry`` (the jitted function's continuations), an untraceable instruction is a graph
+    break instead of a reason to run the whole function eagerly."""
+
+    def start(tracer: Tracer) -> Var:
+        tracer.dynamic_dims = dynamic_dims or {}
+        local_values = {name: tracer.load(value, Local(name, index)) for index, (name, value) in
+                        enumerate(zip(names, bound))}
+        return tracer.enter(function, local_values, Constant(function, function.__qualname__))
+
+    return _capture(start, len(names), config, global_state, registry, function)
+
+
+def capture_segment(states: list[Any], values: list[Any], config: Any,
+                    global_state: list[tuple[str, str, dict[str, Any], Any]], registry: Any) -> Capture:
+    """Trace the frames saved at a graph break, from right after the instruction that broke (their
+    values are the entry's arguments, guarded like a function's)."""
+    from mycelia_capture._breaks import drive
+    from mycelia_capture._tracer import Frame
+
+    def start(tracer: Tracer) -> Var:
+        slots = iter([value if value is NULL else tracer.load(value, Local(f"state{i}", i))
+                      for i, value in enumerate(values)])
+        frames = []
+        for position, state in enumerate(states):
+            function_source = Constant(state.function, state.function.__qualname__)
+            frame = Frame(state.function, state.code, {name: next(slots) for name in state.locals}, function_source)
+            frame.index = state.index
+            frame.stack = [next(slots) for _ in state.stack]
+            closure = state.function.__closure__ or ()
+            for name, value in state.cells.items():
+                if value is None:
+                    index = state.code.freevars.index(name)
+                    frame.cells[name] = ("outer", closure[index],
+                                         Attr(Item(Attr(function_source, "__closure__"), index), "cell_contents"))
+                else:
+                    cell = types.CellType()
+                    content = next(slots)
+                    if content is not NULL:
+                        cell.cell_contents = content
+                    frame.cells[name] = ("local", cell, None)
+            if position:
+                frame.entered_by_call = True
+            if position < len(states) - 1:
+                frame.after_call = (frame.index, list(frame.stack))
+            frames.append(frame)
+        return drive(tracer, frames)
+
+    first = states[0].function
+    return _capture(start, len(values), config, global_state, registry, first)
+
+
+def _capture(start: Callable[[Tracer], Var], argument_count: int, config: Any,
+             global_state: list[tuple[str, str, dict[str, Any], Any]], registry: Any,
+             function: types.FunctionType) -> Capture:
+    from mycelia_capture._breaks import GraphBreak
+
     started = time.perf_counter()
     builder = GraphBuilder(function.__name__ if function.__name__.isidentifier() else "jitted")
     tracer = Tracer(config, builder)
-    tracer.dynamic_dims = dynamic_dims or {}
+    tracer.breaks_allowed = registry is not None and not config.fullgraph
     for label, expression, values, expected in global_state:
         tracer.guards.add_global_state(label, expression, values, expected)
     with recording(builder):
-        local_values = {name: tracer.load(value, Local(name, index)) for index, (name, value) in
-                        enumerate(zip(names, bound))}
-        result = tracer.enter(function, local_values, Constant(function, function.__qualname__))
+        try:
+            result: Any = start(tracer)
+        except GraphBreak as broken:
+            result = broken
         for source, traced in list(tracer.lifted.items()):
             if traced._data is not tracer.input_data.get(id(traced)):  # ops.assign, x[i] = …: write it back
                 tracer.record("assign", source, "", (traced,))
         rebuilder = _Rebuilder(tracer, builder)
-        result_code = rebuilder.body(result)
+        if isinstance(result, GraphBreak):
+            continuation = registry.continuation(result)
+            rebuilder.namespace["RESUME"] = Resume
+            rebuilder.namespace["CONTINUATION"] = continuation
+            slots = [rebuilder.expression(value) for value in flatten(result.frames)]
+            result_code = f"RESUME(CONTINUATION, ({''.join(s + ', ' for s in slots)}))"
+        else:
+            result_code = rebuilder.body(result)
         effect_lines = rebuilder.effects(tracer.effects)
     namespace = rebuilder.namespace
     namespace["MISS"] = MISS
@@ -218,9 +316,9 @@ def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[s
         for index in range(len(rebuilder.outputs)):  # the result tensors, built inline (no call)
             run_lines.append(f"t{index} = NEW(TENSOR); t{index}._data = o[{index}]; t{index}._dtype = d{index}; "
                              f"t{index}._backend = B; t{index}._autograd = None")
-    parameters = ", ".join(f"a{i}" for i in range(len(names)))
+    parameters = ", ".join(f"a{i}" for i in range(argument_count))
     guard_body = "\n".join(f"        {line}" for line in guard_lines) or "        pass"
-    run_body = "\n".join(f"    {line}" for line in [*run_lines, *effect_lines])
+    run_body = "\n".join(f"    {line}" for line in [*run_lines, *rebuilder.prelude, *effect_lines])
     source = (f"def entry({parameters}):\n    try:\n{guard_body}\n"
               "    except (AttributeError, KeyError, IndexError, TypeError):\n        return MISS\n"
               f"{run_body}\n    return {result_code}\n")

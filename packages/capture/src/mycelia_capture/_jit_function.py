@@ -15,12 +15,15 @@ from typing import Any
 from mycelia import _autograd, _config
 from mycelia._context import _context
 from mycelia._tensor import Tensor
-from mycelia_capture._capture import MISS, Capture, capture
+from mycelia_capture._breaks import Continuation, GraphBreak, Resume, flatten, snapshot_after_step, unflatten
+from mycelia_capture._capture import MISS, Capture, capture, capture_segment
+from mycelia_capture._real import RealTracer
 from mycelia_capture._values import CaptureAbort, Unsupported
 
 __all__ = ["JitFunction", "JitInfo"]
 
 _log = logging.getLogger("mycelia.jit")
+_EAGER: list[Any] = []  # a resume point whose rest runs eagerly
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class JitFunction:
         self.__doc__ = function.__doc__
         state = owner._state if owner is not None else None
         self._state = state if state is not None else _State(function)
+        self._state.config = config
         if input_signature is not None:
             self._state.set_signature(input_signature, offset=0 if receiver is None else 1)
         self._bound_copies: dict[int, JitFunction] = {}
@@ -101,7 +105,7 @@ class JitFunction:
             if result is not MISS:
                 state.last = entry
                 entry.calls += 1
-                return result
+                return state.resume(result) if type(result) is Resume else result
         return self._lookup(args, kwargs)
 
     def _lookup(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -120,7 +124,7 @@ class JitFunction:
                     entries.insert(0, entries.pop(position))
                 state.last = entry
                 entry.calls += 1
-                return result
+                return state.resume(result) if type(result) is Resume else result
         return self._miss(args, kwargs, bound)
 
     def _miss(self, args: tuple[Any, ...], kwargs: dict[str, Any], bound: tuple[Any, ...]) -> Any:
@@ -136,12 +140,14 @@ class JitFunction:
         dynamic = state.dynamic_dims(bound, self.config.dynamic)
         try:
             try:
-                captured = capture(self.function, bound, state.parameter_names, self.config, _global_state(), dynamic)
+                captured = capture(self.function, bound, state.parameter_names, self.config, _global_state(), dynamic,
+                                   state)
             except (Unsupported, CaptureAbort):
                 if not dynamic:
                     raise
                 state.static_only = True  # the code needs static sizes (e.g. Python arithmetic on shapes)
-                captured = capture(self.function, bound, state.parameter_names, self.config, _global_state())
+                captured = capture(self.function, bound, state.parameter_names, self.config, _global_state(),
+                                   registry=state)
         except Unsupported as error:
             if self.config.fullgraph:
                 raise RuntimeError(f"jit(fullgraph=True): {error.reason} at {error.where()}") from None
@@ -169,7 +175,7 @@ class JitFunction:
         if result is MISS:  # the entry's guards reject the very call it was made for: a tracer bug
             raise RuntimeError(f"mycelia.jit: the new entry for {self.function.__qualname__} rejects its own call; "
                                f"guards:\n{captured.guard_text}")
-        return result
+        return state.resume(result) if type(result) is Resume else result
 
 
     def _log_capture(self, captured: Capture) -> None:
@@ -227,6 +233,8 @@ class _State:
         self.eager_reason: str | None = None
         self.eager_calls = 0
         self.breaks: list[tuple[str, int | None, str]] = []
+        self.config: Any = None  # the jitted function's (set on first capture)
+        self.continuations: dict[Any, Continuation] = {}  # resume points after graph breaks
         self.first_shapes: dict[tuple[int, ...], tuple[Any, tuple[int, ...]]] = {}
         self.dynamic: dict[tuple[int, ...], set[int]] = {}  # argument key -> dims made symbolic
         self.static_only = False
@@ -234,6 +242,59 @@ class _State:
         self.lock = threading.Lock()
         if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
             self.eager_reason = "generators and coroutines run eagerly"
+
+    # -- graph breaks ------------------------------------------------------------------------------------
+    def continuation(self, broken: GraphBreak) -> Continuation:
+        """The resume point for a break (one per code position and frame layout, shared by every entry)."""
+        key = tuple(state.layout() for state in broken.frames)
+        found = self.continuations.get(key)
+        if found is None:
+            found = self.continuations[key] = Continuation(broken.frames, broken.reason,
+                                                           (broken.filename, broken.lineno))
+            self.breaks.append((broken.filename, broken.lineno, broken.reason))
+            if log_enabled("graph_break"):
+                print(f"[mycelia.jit] graph break in {self.function.__qualname__} at {broken.filename}:"
+                      f"{broken.lineno}: {broken.reason}", file=sys.stderr)
+        return found
+
+    def resume(self, result: Resume) -> Any:
+        """The trampoline: run continuations until a segment returns the function's result."""
+        while type(result) is Resume:
+            result = self._run_continuation(result.continuation, list(result.state))
+        return result
+
+    def _run_continuation(self, continuation: Continuation, values: list[Any]) -> Any:
+        real = RealTracer(self.config)
+        frames = real.frames_for(unflatten(continuation.layouts, values))
+        outcome, value = real.step_once(frames)  # the instruction that broke, for real
+        if outcome != "continue":
+            return value
+        states = snapshot_after_step(value)
+        post = flatten(states)
+        key = tuple(state.layout() for state in states)
+        segment = continuation.segments.setdefault(key, [])
+        if segment is _EAGER:
+            return real.finish(frames)
+        for position, captured in enumerate(segment):
+            result = captured.call(*post)
+            if result is not MISS:
+                if position:
+                    segment.insert(0, segment.pop(position))
+                return result
+        if len(segment) >= self.config.recompile_limit:
+            return real.finish(frames)  # this resume point changes on every call: run the rest eagerly
+        try:
+            captured = capture_segment(states, post, self.config, _global_state(), self)
+        except Unsupported:
+            continuation.segments[key] = _EAGER  # this resume cannot be captured: it runs eagerly from now on
+            return real.finish(frames)
+        except CaptureAbort:
+            return real.finish(frames)
+        segment.insert(0, captured)
+        self.compile_count += 1
+        self.compile_ms.append(captured.compile_ms)
+        result = captured.call(*post)
+        return real.finish(frames) if result is MISS else result
 
     def set_signature(self, signature: Any, offset: int) -> None:
         """``input_signature``: one entry per tensor argument (a shape, or anything with ``.shape``);
@@ -290,7 +351,7 @@ class _State:
             state = "candidate"
         last = self.last
         return JitInfo(
-            state=state, compile_count=self.compile_count, break_count=0,
+            state=state, compile_count=self.compile_count, break_count=len(self.continuations),
             call_count=last.calls if last is not None else 0,
             guards=last.capture.guard_text if last is not None else "",
             graphs=[entry.capture.graph_text for entry in self.entries if entry.capture.graph_text],

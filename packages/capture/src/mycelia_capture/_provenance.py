@@ -52,16 +52,19 @@ class ProvenanceMixin:
         self.local_functions: set[int] = set()
         self.materialized: dict[Source, Any] = {}
         self.proxies: dict[int, Var] = {}
+        self.direct_call = False  # the next call() is a Call instruction's (its callee's return is the result)
+        self.breaks_allowed = False  # set by the capture when a continuation can be made
+        self.max_steps = config.max_unrolled_instructions
         self.init_effects()  # type: ignore[attr-defined]
         self.dynamic_dims: dict[tuple[int, ...], set[int]] = {}  # argument key -> dims traced as symbols
         self.size_symbols: dict[int, Symbol] = {}  # id(proxy handed to real code) -> the function it traces
 
     # -- errors --------------------------------------------------------------------------------------------
-    def unsupported(self, reason: str) -> Unsupported:
+    def unsupported(self, reason: str, breakable: bool = False) -> Unsupported:
         frame = self.frames[-1] if self.frames else None
         if frame is None:
-            return Unsupported(reason)
-        return Unsupported(reason, frame.code.filename, frame.lineno)
+            return Unsupported(reason, breakable=breakable)
+        return Unsupported(reason, frame.code.filename, frame.lineno, breakable)
 
     # -- provenance ------------------------------------------------------------------------------------------
     def created(self, value: Any) -> Var:
@@ -149,6 +152,8 @@ class ProvenanceMixin:
         if isinstance(value, types.FunctionType) and id(value) in self.local_functions:
             return Var(value)
         self.guard_object(value, source, exact=False)
+        if isinstance(value, types.MethodType):  # its receiver is reachable too (a `with` block's __exit__)
+            self.known.setdefault(id(value.__self__), Var(value.__self__, Attr(source, "__self__")))
         var = Var(value, source)
         self.known.setdefault(id(value), var)
         self.keep.append(value)
@@ -243,7 +248,7 @@ class ProvenanceMixin:
                 return bool(self.materialize(self.inline(method, [var], {}, None)))
         value = self.materialize(var)
         if isinstance(value, Tensor):
-            raise self.unsupported("branches on a tensor's value (data-dependent control flow)")
+            raise self.unsupported("branches on a tensor's value (data-dependent control flow)", breakable=True)
         return bool(value)
 
     def is_outside(self, var: Var) -> bool:

@@ -12,11 +12,13 @@ an object that existed before the call, printing, generators.
 from __future__ import annotations
 
 import builtins
+import itertools
 import operator
 import types
 from typing import Any
 
 from mycelia._errors import TracedValueError
+from mycelia_capture._breaks import GraphBreak, snapshot
 from mycelia_capture._calls import CallsMixin
 from mycelia_capture._effects import DELETED, EffectsMixin
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
@@ -59,6 +61,9 @@ _COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operat
             ">=": operator.ge}
 _CONVERSIONS = {0: None, 1: str, 2: repr, 3: ascii}
 _CODE_CACHE: dict[types.CodeType, CanonicalCode] = {}
+# Instructions the interpreter does not run (class bodies, star imports, generators): no resume there.
+_NOT_RESUMABLE = frozenset({"LOAD_BUILD_CLASS", "IMPORT_STAR", "SETUP_ANNOTATIONS", "LOAD_NAME", "STORE_NAME",
+                            "Yield", "Send", "GET_AWAITABLE", "BEFORE_ASYNC_WITH"})
 
 
 def canonical(code: types.CodeType) -> CanonicalCode:
@@ -84,6 +89,9 @@ class Frame:
         self.kw_names: tuple[str, ...] = ()
         self.collected: list[Any] | None = None  # a generator expression's yielded values
         self.handled: BaseException | None = None  # the exception an `except` block is handling
+        self.before: tuple[int, list[Any]] = (0, [])  # (index, stack) before the current instruction
+        self.after_call: tuple[int, list[Any]] | None = None  # (next index, stack) while in a call
+        self.entered_by_call = False  # inlined straight from a Call: its return value is the call's result
         self.pending_function: dict[str, Any] = {}
 
     def pop(self, count: int = 1) -> list[Any]:
@@ -109,9 +117,10 @@ class Tracer(CallsMixin, EffectsMixin):
                 if instruction.lineno is not None:
                     frame.lineno = instruction.lineno
                 self.steps += 1
-                if self.steps > self.config.max_unrolled_instructions:
+                if self.steps > self.max_steps:
                     raise self.unsupported(f"more than {self.config.max_unrolled_instructions} instructions traced "
                                            "(a loop too long to unroll)")
+                frame.before = (frame.index - 1, list(frame.stack))
                 try:
                     result = self.step(frame, instruction)
                 except CaptureAbort as abort:  # the user's code raised: its own handler, if any, runs
@@ -120,10 +129,17 @@ class Tracer(CallsMixin, EffectsMixin):
                     continue
                 if result is not None:
                     return result
-        except (Unsupported, CaptureAbort):
+        except Unsupported as error:
+            if error.breakable and self.breaks_allowed and frame is self.frames[-1]:
+                raise self.graph_break(error) from None
+            raise
+        except (CaptureAbort, GraphBreak):
             raise
         except TracedValueError as error:
-            raise self.unsupported(f"reads a tensor's value on the host ({error})") from None
+            unsupported = self.unsupported(f"reads a tensor's value on the host ({error})", breakable=True)
+            if self.breaks_allowed and frame is self.frames[-1]:
+                raise self.graph_break(unsupported) from None
+            raise unsupported from None
         except Exception as error:  # a bug of the tracer, or a user error it did not attribute: run eagerly
             raise self.unsupported(f"internal tracer error {type(error).__name__}: {error}") from error
         finally:
@@ -210,7 +226,10 @@ class Tracer(CallsMixin, EffectsMixin):
             count = len(instruction.kwnames)
             positional = arguments[:len(arguments) - count] if count else arguments
             keywords = dict(zip(instruction.kwnames, arguments[len(arguments) - count:])) if count else {}
+            frame.after_call = (frame.index, list(stack))
+            self.direct_call = True
             stack.append(self.call(callee, positional, keywords))
+            frame.after_call = None
         elif kind is CallFunctionEx:
             keywords_var = stack.pop() if instruction.has_kwargs else None
             arguments_var = stack.pop()
@@ -224,7 +243,10 @@ class Tracer(CallsMixin, EffectsMixin):
             if keywords_var is not None:
                 mapping = self.materialize(keywords_var)
                 keywords = {key: Var(value) for key, value in mapping.items()}
+            frame.after_call = (frame.index, list(stack))
+            self.direct_call = True
             stack.append(self.call(callee, positional, keywords))
+            frame.after_call = None
         elif kind is Yield:
             if frame.collected is None:
                 raise self.unsupported("yield")
@@ -442,18 +464,39 @@ class Tracer(CallsMixin, EffectsMixin):
             raise self.unsupported(f"the {name} instruction")
         return None
 
-    def handle_exception(self, frame: Frame, error: BaseException) -> bool:
+    def graph_break(self, error: Unsupported) -> Exception:
+        """The frames' state at the instruction that cannot be traced, for a continuation; or the error
+        itself when that state cannot be resumed (the whole function then runs eagerly)."""
+        frames = list(self.frames)
+        for outer, inner in itertools.pairwise(frames):
+            if not inner.entered_by_call or outer.after_call is None:
+                return Unsupported(f"{error.reason} (inside an operator, property or callback: not resumable)",
+                                   error.filename, error.lineno)
+        for frame in frames:
+            if PY < (3, 11) and frame.code.regions:
+                return Unsupported(f"{error.reason} (in a function with try blocks: resumable on Python 3.11+)",
+                                   error.filename, error.lineno)
+            if _NOT_RESUMABLE.intersection(getattr(i, "name", type(i).__name__) for i in frame.code.instructions):
+                return error
+        try:
+            states = snapshot(frames)
+        except Unsupported as reason:
+            return Unsupported(f"{error.reason} ({reason.reason})", error.filename, error.lineno)
+        return GraphBreak(error.reason, error.filename, error.lineno, states)
+
+    def handle_exception(self, frame: Frame, error: BaseException, index: int | None = None) -> bool:
         """Enter the handler of the try region around the failing instruction (3.11+ exception table)."""
+        index = frame.index - 1 if index is None else index
         if PY < (3, 11):
-            if frame.code.region_at(frame.index - 1) is not None:
+            if frame.code.region_at(index) is not None:
                 raise self.unsupported("an exception handled inside the function (supported on Python 3.11+)")
             return False
-        region = frame.code.region_at(frame.index - 1)
+        region = frame.code.region_at(index)
         if region is None:
             return False
         del frame.stack[region.depth or 0:]
         if region.lasti:
-            frame.stack.append(Var(frame.index - 1))
+            frame.stack.append(Var(index))
         frame.stack.append(Var(error))
         frame.index = region.handler
         return True

@@ -39,11 +39,12 @@ NULL = _Null()
 class Unsupported(Exception):
     """Code the tracer cannot capture; the function runs eagerly with this reason recorded."""
 
-    def __init__(self, reason: str, filename: str = "", lineno: int | None = None) -> None:
+    def __init__(self, reason: str, filename: str = "", lineno: int | None = None, breakable: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.filename = filename
         self.lineno = lineno
+        self.breakable = breakable  # a graph break can resume after the instruction (host reads, branches)
 
     def where(self) -> str:
         return f"{self.filename}:{self.lineno}" if self.lineno is not None else self.filename or "?"

@@ -33,7 +33,7 @@ def _state():
     return list(LOG), dict(TABLE), globals().get("COUNTER", "<deleted>"), OBJ.value, list(OBJ.seen)
 
 
-def unsupported(*calls, supported=False, **fields):
+def unsupported(*calls, supported=False, breaks=False, **fields):
     """Register with ``unsupported=True`` (or, with ``supported=True``, as code whose side effects are
     replayed after the graph), a factory that resets the module state and ``_state``."""
     def register(fn):
@@ -41,7 +41,10 @@ def unsupported(*calls, supported=False, **fields):
             _reset()
             return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
         factory.__name__ = fn.__name__
-        return case(*calls, made=True, unsupported=not supported, state=_state, **fields)(factory) and fn
+        if breaks:
+            fields["graph_break"] = True
+            fields["compiles"] = None
+        return case(*calls, made=True, unsupported=not supported and not breaks, state=_state, **fields)(factory) and fn
     return register
 
 
@@ -146,14 +149,14 @@ def global_write_tensor(x):
     return x * COUNTER
 
 
-@unsupported((X0,), (N0,))
+@unsupported((X0,), (N0,), breaks=True)  # a graph break: the rest resumes in its own graph
 def tensor_dependent_if(x):
     if x.sum() > 0:
         return x * 2
     return x - 2
 
 
-@unsupported((X0,), (N0,))
+@unsupported((X0,), (N0,), breaks=True)  # a graph break: the rest resumes in its own graph
 def tensor_dependent_if_on_max(x):
     y = x + 1
     if y.max() < 1.0:
@@ -161,7 +164,7 @@ def tensor_dependent_if_on_max(x):
     return y
 
 
-@unsupported((X0,), (N0,))
+@unsupported((X0,), (N0,), breaks=True, expect_breaks=2)  # a graph break: the rest resumes in its own graph
 def tensor_dependent_while(x):
     n = 0
     while (x * (n + 1)).sum() < 1.0 and n < 5:
@@ -169,43 +172,43 @@ def tensor_dependent_while(x):
     return x * n, n
 
 
-@unsupported((P0,), (N0,))
+@unsupported((P0,), (N0,), breaks=True)  # a graph break: the rest resumes in its own graph
 def tensor_bool_in_helper(x):
     def positive(t):
         return bool((t > 0).all())
     return x * 2 if positive(x) else -x
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), breaks=True)  # a graph break: the rest resumes in its own graph
 def asnumpy_use(x):
     a = x.asnumpy()
     return x * float(a.sum()), a.shape
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), breaks=True)  # a graph break: the rest resumes in its own graph
 def item_use(x):
     v = x.sum().item()
     return x + v, type(v).__name__
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), breaks=True)  # a graph break: the rest resumes in its own graph
 def float_of_tensor(x):
     s = float(x.mean())
     return x * s, round(s, 3)
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), breaks=True)  # a graph break: the rest resumes in its own graph
 def int_of_tensor(x):
     n = int((x > 0).sum())
     return x[:, :1] * n, n
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), breaks=True, expect_breaks=2)  # a graph break: the rest resumes in its own graph
 def tolist_use(x):
     return x.tolist(), len(x.tolist())
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), breaks=True)  # a graph break: the rest resumes in its own graph
 def tensor_as_python_index(x):
     i = int(ops.argmax(x.sum(axis=1), 0))
     return x[i]

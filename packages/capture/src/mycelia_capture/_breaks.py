@@ -1,0 +1,193 @@
+"""Graph breaks (issue 7): when tracing meets what cannot go into a graph (a host read of a tensor, an
+``if`` on a tensor, a call it cannot trace), the graph so far is compiled, the function's frames are
+saved as a *state* (locals and stacks of the caller and every inlined callee), and the call continues in
+a :class:`Continuation`:
+
+1. the instruction that broke runs for real on the state's real values (one instruction, by the same
+   interpreter in real mode: :class:`RealTracer`);
+2. the frames after it are traced again from that state, into the next graph, with guards on the state
+   (a *resume* captured on first use and cached like any entry);
+3. a further break chains another continuation. The jitted function's trampoline runs them in turn.
+
+Resume points are keyed by (code, instruction, stack depth, names) of every frame, so a break inside a
+loop reuses one continuation per iteration, and a break inside a callee counts once for the caller.
+Where the state cannot be saved (a generator-expression frame, a function made inside the call) the
+whole function runs eagerly instead, as before.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
+
+__all__ = ["Continuation", "FrameState", "GraphBreak", "Resume", "snapshot"]
+
+
+@dataclass
+class FrameState:
+    """One suspended frame: resume at ``index`` with ``stack``; ``pending_call`` frames wait for the
+    value of the call they made (pushed when the inner frame returns)."""
+
+    function: types.FunctionType
+    code: Any
+    index: int
+    stack: list[Any]
+    locals: dict[str, Any]
+    cells: dict[str, Any]
+    pending_call: bool
+
+    def layout(self) -> tuple[Any, ...]:
+        return (self.function.__code__, self.index, len(self.stack), tuple(self.locals), tuple(self.cells),
+                self.pending_call)
+
+
+class GraphBreak(Exception):
+    def __init__(self, reason: str, filename: str, lineno: int | None, frames: list[FrameState]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.filename = filename
+        self.lineno = lineno
+        self.frames = frames
+
+
+@dataclass
+class Resume:
+    """What a segment returns instead of a result: continue in ``continuation`` with ``state``."""
+
+    continuation: Continuation
+    state: tuple[Any, ...]
+
+
+def snapshot(frames: list[Any]) -> list[FrameState]:
+    """The state of the traced frames at a break: the innermost before its instruction, the others
+    after popping the call they are in."""
+    states = []
+    for position, frame in enumerate(frames):
+        innermost = position == len(frames) - 1
+        if frame.collected is not None:
+            raise Unsupported("a graph break inside a generator expression")
+        index, stack = frame.before if innermost else frame.after_call
+        cells = {}
+        for name, (kind, cell, _source) in frame.cells.items():
+            if kind == "local":
+                try:
+                    cells[name] = cell.cell_contents
+                except ValueError:
+                    cells[name] = NULL
+            else:
+                cells[name] = None  # an outer cell: reloaded from the function's closure
+        states.append(FrameState(frame.function, frame.code, index, list(stack), dict(frame.locals), cells,
+                                 not innermost))
+    return states
+
+
+def flatten(states: list[FrameState]) -> list[Any]:
+    """The values of the saved frames, in slot order (locals, stack, local cells, frame by frame)."""
+    values: list[Any] = []
+    for state in states:
+        values.extend(state.locals.values())
+        values.extend(state.stack)
+        values.extend(v for v in state.cells.values() if v is not None)
+    return values
+
+
+def unflatten(layouts: list[FrameState], values: list[Any]) -> list[FrameState]:
+    """FrameStates like ``layouts`` holding ``values`` (as produced by :func:`flatten`)."""
+    iterator = iter(values)
+    result = []
+    for layout in layouts:
+        local_values = {name: next(iterator) for name in layout.locals}
+        stack = [next(iterator) for _ in layout.stack]
+        cells = {name: (next(iterator) if value is not None else None) for name, value in layout.cells.items()}
+        result.append(FrameState(layout.function, layout.code, layout.index, stack, local_values, cells,
+                                 layout.pending_call))
+    return result
+
+
+@dataclass
+class Continuation:
+    """A resume point: the saved frames' layout, and the segments captured after its instruction."""
+
+    layouts: list[FrameState]
+    reason: str
+    where: tuple[str, int | None]
+    segments: dict[Any, Any] = field(default_factory=dict)  # post-step layout key -> segment cache
+
+    def key(self) -> tuple[Any, ...]:
+        return tuple(state.layout() for state in self.layouts)
+
+
+def real_frames(tracer: Any, states: list[FrameState]) -> list[Any]:
+    """Tracer frames (real values) for ``states``."""
+    from mycelia_capture._tracer import Frame
+
+    frames = []
+    for state in states:
+        frame = Frame(state.function, state.code, {k: _var(v) for k, v in state.locals.items()}, None)
+        frame.index = state.index
+        frame.stack = [_var(v) if v is not NULL else NULL for v in state.stack]
+        closure = state.function.__closure__ or ()
+        free = {name: closure[i] for i, name in enumerate(state.code.freevars)}
+        for name, value in state.cells.items():
+            if value is None:
+                frame.cells[name] = ("local", free[name], None)
+            else:
+                cell = types.CellType()
+                if value is not NULL:
+                    cell.cell_contents = _var(value)
+                frame.cells[name] = ("local", cell, None)
+        frames.append(frame)
+    return frames
+
+
+def _var(value: Any) -> Var:
+    return value if isinstance(value, Var) else Var(value)
+
+
+def drive(tracer: Any, frames: list[Any], pending: Var | None = None) -> Var:
+    """Run ``frames`` (innermost last) to the end: each returned value goes to the frame waiting for it.
+    ``pending`` is pushed on the innermost frame first (a value its suspended call produced)."""
+    result = pending
+    for position in range(len(frames) - 1, -1, -1):
+        frame = frames[position]
+        if result is not None:
+            frame.stack.append(result)
+        tracer.frames[:] = frames[:position]  # the suspended callers: part of the state if this one breaks
+        try:
+            result = tracer.run_frame(frame)
+        except CaptureAbort as abort:  # raised in a callee: the caller's handlers get it
+            error = abort.error
+            for outer in range(position - 1, -1, -1):
+                if tracer.handle_exception(frames[outer], error, frames[outer].index - 1):
+                    return drive(tracer, frames[:outer + 1])
+            raise
+    assert result is not None
+    return result
+
+
+def state_values(frames: list[Any]) -> list[Any]:
+    """The real values of frames run by a RealTracer (for the next segment's guards)."""
+    return flatten(snapshot_after_step(frames))
+
+
+def snapshot_after_step(frames: list[Any]) -> list[FrameState]:
+    states = []
+    for position, frame in enumerate(frames):
+        cells = {}
+        for name, (_kind, cell, _source) in frame.cells.items():
+            if name in frame.code.freevars:
+                cells[name] = None
+            else:
+                try:
+                    content = cell.cell_contents
+                    cells[name] = content.value if isinstance(content, Var) else content
+                except ValueError:
+                    cells[name] = NULL
+        states.append(FrameState(frame.function, frame.code, frame.index,
+                                 [v if v is NULL else v.value for v in frame.stack],
+                                 {k: v.value for k, v in frame.locals.items()}, cells,
+                                 position != len(frames) - 1))
+    return states

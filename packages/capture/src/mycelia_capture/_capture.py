@@ -298,6 +298,12 @@ def _capture(start: Callable[[Tracer], Var], argument_count: int, config: Any,
     compiled = None
     if rebuilder.outputs:
         graph = ir.remove_unused(builder.build(*rebuilder.outputs))
+        used = {value for node in graph.nodes for value in node.inputs} | set(graph.outputs)
+        kept = [position for position, value in enumerate(graph.inputs) if value in used]
+        if len(kept) < len(graph.inputs):  # tensors the graph does not read are not passed to it
+            graph = ir.Graph(graph.name, tuple(graph.inputs[p] for p in kept), graph.nodes, graph.outputs,
+                             graph.relations)
+            inputs = [inputs[p] for p in kept]
         for node in graph.walk():
             if node.op not in ir.IR_ONLY_OPS and get_op(node.op).group == "random":
                 raise Unsupported(f"calls the random op {node.op} (its stream must advance per call)",

@@ -158,6 +158,9 @@ class GuardSet:
             return f"len({name}) == {slot}"
         if kind == "no_attribute":
             return f"not hasattr({name}, {slot})"
+        if kind == "array":
+            namespace["ARRAY_EQUAL"] = _array_equal
+            return f"ARRAY_EQUAL({name}, {slot})"
         if kind == "tensor":
             tensor_type, dtype, shape = expected
             namespace[slot] = tensor_type
@@ -228,6 +231,11 @@ class GuardSet:
                   "    except (AttributeError, KeyError, IndexError, TypeError):\n        return None\n")
         exec(compile(source, "<mycelia guards>", "exec"), namespace)
         return namespace["check"], text
+
+
+def _array_equal(value: Any, expected: Any) -> bool:
+    return (type(value) is type(expected) and value.dtype == expected.dtype and value.shape == expected.shape
+            and bool((value == expected).all()))
 
 
 def _describe_guard(source: Source, kind: str, expected: Any) -> str:

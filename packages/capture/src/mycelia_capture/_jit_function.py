@@ -342,6 +342,14 @@ class _State:
         if log_enabled("graph_break"):
             print(f"[mycelia.jit] {self.function.__qualname__} runs eagerly: {reason}", file=sys.stderr)
 
+    def _captures(self) -> list[Capture]:
+        """Every compiled entry: the function's own, then the resume segments after graph breaks."""
+        captures = [entry.capture for entry in self.entries]
+        for continuation in self.continuations.values():
+            for segment in continuation.segments.values():
+                captures.extend(segment)
+        return captures
+
     def info(self) -> JitInfo:
         if self.eager_reason is not None and not self.entries:
             state = "never_compile"
@@ -354,6 +362,6 @@ class _State:
             state=state, compile_count=self.compile_count, break_count=len(self.continuations),
             call_count=last.calls if last is not None else 0,
             guards=last.capture.guard_text if last is not None else "",
-            graphs=[entry.capture.graph_text for entry in self.entries if entry.capture.graph_text],
+            graphs=[captured.graph_text for captured in self._captures() if captured.graph_text],
             breaks=list(self.breaks), eager_reason=self.eager_reason, entries=len(self.entries),
             eager_calls=self.eager_calls, compile_ms=list(self.compile_ms))

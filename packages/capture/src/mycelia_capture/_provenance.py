@@ -8,6 +8,8 @@ import operator
 import types
 from typing import Any
 
+import numpy as np
+
 from mycelia import nn
 from mycelia._tensor import Tensor
 from mycelia._types import Symbol
@@ -20,6 +22,7 @@ __all__ = ["MUTATING_METHODS", "SCALARS", "Bound", "ProvenanceMixin", "cell_fill
 SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis))
 _IDENTITY_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.ModuleType, type, types.MethodType)
 _FRAMEWORK_PREFIXES = ("mycelia.", "mycelia_")
+SMALL_ARRAY = 64  # numpy arrays up to this many elements are guarded by value, larger ones by identity
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "update", "setdefault", "popitem",
     "add", "discard", "difference_update", "intersection_update", "symmetric_difference_update", "appendleft",
@@ -192,6 +195,10 @@ class ProvenanceMixin:
             if not all(isinstance(key, (str, int)) for key in value):
                 raise self.unsupported(f"{source.describe()} is a dict with keys other than str/int")
             return {key: self._deep(item, Item(source, key)) for key, item in value.items()}
+        if isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY:
+            # A host value (e.g. what .asnumpy() returned before a graph break): guarded by its contents.
+            self.guards.add(source, "array", value.copy())
+            return value
         self.guard_object(value, source, exact=True)
         self.known.setdefault(id(value), Var(value, source))
         self.keep.append(value)

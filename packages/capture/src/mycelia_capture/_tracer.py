@@ -182,6 +182,9 @@ class Tracer(CallsMixin, EffectsMixin):
             if taken:
                 frame.index = instruction.target
         elif kind is Jump:
+            if instruction.target < frame.index - 1 and not self.config.loop_unrolling and self.builder is not None:
+                # loop_unrolling=False: every back edge is a graph break, so each iteration is its own graph
+                raise self.unsupported("a loop (jit_config loop_unrolling is off)", breakable=True)
             frame.index = instruction.target
         elif kind is ForIter:
             iterator = stack[-1].value

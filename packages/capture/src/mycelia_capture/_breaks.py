@@ -23,7 +23,16 @@ from typing import Any
 
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
 
-__all__ = ["Continuation", "FrameState", "GraphBreak", "Resume", "snapshot"]
+__all__ = ["Continuation", "FrameState", "GraphBreak", "IteratorState", "Resume", "snapshot"]
+
+
+class IteratorState:
+    """A loop's iterator in a saved state: the items it has left (a fresh iterator is made from them)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
 
 
 @dataclass
@@ -38,6 +47,7 @@ class FrameState:
     locals: dict[str, Any]
     cells: dict[str, Any]
     pending_call: bool
+    handled: Any = None  # the exception an `except` block is handling there
 
     def layout(self) -> tuple[Any, ...]:
         return (self.function.__code__, self.index, len(self.stack), tuple(self.locals), tuple(self.cells),
@@ -67,8 +77,8 @@ def snapshot(frames: list[Any]) -> list[FrameState]:
     states = []
     for position, frame in enumerate(frames):
         innermost = position == len(frames) - 1
-        if frame.collected is not None:
-            raise Unsupported("a graph break inside a generator expression")
+        if frame.collected is not None or (frame.code.name.startswith("<") and frame.code.name != "<lambda>"):
+            raise Unsupported("a graph break inside a comprehension or generator expression")
         index, stack = frame.before if innermost else frame.after_call
         cells = {}
         for name, (kind, cell, _source) in frame.cells.items():
@@ -80,7 +90,7 @@ def snapshot(frames: list[Any]) -> list[FrameState]:
             else:
                 cells[name] = None  # an outer cell: reloaded from the function's closure
         states.append(FrameState(frame.function, frame.code, index, list(stack), dict(frame.locals), cells,
-                                 not innermost))
+                                 not innermost, frame.handled))
     return states
 
 
@@ -103,7 +113,7 @@ def unflatten(layouts: list[FrameState], values: list[Any]) -> list[FrameState]:
         stack = [next(iterator) for _ in layout.stack]
         cells = {name: (next(iterator) if value is not None else None) for name, value in layout.cells.items()}
         result.append(FrameState(layout.function, layout.code, layout.index, stack, local_values, cells,
-                                 layout.pending_call))
+                                 layout.pending_call, layout.handled))
     return result
 
 
@@ -174,8 +184,16 @@ def state_values(frames: list[Any]) -> list[Any]:
 
 
 def snapshot_after_step(frames: list[Any]) -> list[FrameState]:
+    """The state of frames run for real. A running iterator is saved as its remaining items, and the live
+    frame gets a new iterator over them (the frames may still run on, eagerly)."""
     states = []
     for position, frame in enumerate(frames):
+        for values in (frame.stack, frame.locals):
+            keys = range(len(values)) if isinstance(values, list) else list(values)
+            for key in keys:
+                item = values[key]
+                if item is not NULL and isinstance(item.value, _REAL_ITERATORS):
+                    values[key] = Var(_ReplayIterator(list(item.value)))
         cells = {}
         for name, (_kind, cell, _source) in frame.cells.items():
             if name in frame.code.freevars:
@@ -187,7 +205,37 @@ def snapshot_after_step(frames: list[Any]) -> list[FrameState]:
                 except ValueError:
                     cells[name] = NULL
         states.append(FrameState(frame.function, frame.code, frame.index,
-                                 [v if v is NULL else v.value for v in frame.stack],
-                                 {k: v.value for k, v in frame.locals.items()}, cells,
-                                 position != len(frames) - 1))
+                                 [v if v is NULL else _saved(v.value) for v in frame.stack],
+                                 {k: _saved(v.value) for k, v in frame.locals.items()}, cells,
+                                 position != len(frames) - 1, frame.handled))
     return states
+
+
+_REAL_ITERATORS = (type(iter([])), type(iter(())), type(iter(range(0))), type(iter(range(1 << 70))),
+                   type(iter({})), type(iter(set())), zip, enumerate, map, filter, reversed, types.GeneratorType)
+
+
+class _ReplayIterator:
+    """An iterator over saved items whose remaining items can be read without consuming them."""
+
+    __slots__ = ("items", "position")
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+        self.position = 0
+
+    def __iter__(self) -> _ReplayIterator:
+        return self
+
+    def __next__(self) -> Any:
+        if self.position >= len(self.items):
+            raise StopIteration
+        self.position += 1
+        return self.items[self.position - 1]
+
+
+def _saved(value: Any) -> Any:
+    """A value of a frame run for real, as state: a running iterator becomes its remaining items."""
+    if isinstance(value, _ReplayIterator):
+        return IteratorState(value.items[value.position:])
+    return IteratorState(list(value)) if isinstance(value, _REAL_ITERATORS) else value

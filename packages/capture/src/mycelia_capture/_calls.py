@@ -229,11 +229,11 @@ class CallsMixin(ProvenanceMixin):
         klass = callee.value
         if klass is super and not args:
             return self._zero_argument_super()
-        if issubclass(klass, Tensor) or klass.__module__ == "builtins" or issubclass(klass, BaseException) \
+        if issubclass(klass, Tensor) or klass.__module__ in ("builtins", "types") or issubclass(klass, BaseException) \
                 or (issubclass(klass, tuple) and hasattr(klass, "_fields")) or framework(klass):
             result = self.call_real(klass, args, kwargs)
-            if klass.__module__ == "builtins" and isinstance(result.value, (list, dict, set)):
-                self.created_ids.add(id(result.value))
+            if not isinstance(result.value, Tensor) and id(result.value) not in self.known:
+                self.created_ids.add(id(result.value))  # a class called: a new object, made by this call
                 self.keep.append(result.value)
             return result
         if klass.__new__ is not object.__new__ or type(klass) is not type:

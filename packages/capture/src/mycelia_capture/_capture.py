@@ -12,7 +12,7 @@ from mycelia import ir
 from mycelia._tensor import Tensor
 from mycelia.ir import GraphBuilder, TracedArray, recording
 from mycelia.ops import get_op
-from mycelia_capture._breaks import Resume, flatten
+from mycelia_capture._breaks import IteratorState, Resume, flatten
 from mycelia_capture._guards import Attr, Constant, Item, Local, Source, attribute_code
 from mycelia_capture._provenance import Bound
 from mycelia_capture._tracer import Tracer, canonical
@@ -108,9 +108,13 @@ class _Rebuilder:
         if isinstance(value, types.MethodType):
             self.namespace["METHOD"] = types.MethodType
             return f"METHOD({self.constant(value.__func__)}, {self.expression(value.__self__)})"
-        if isinstance(value, _ITERATORS):  # an iterator a loop is running: its remaining items, as a new one
+        if isinstance(value, _ITERATORS):  # an iterator a loop is running: its remaining items
             remaining = list(value)
-            return f"iter([{', '.join(self.expression(item) for item in remaining)}])"
+            self.namespace["ITERSTATE"] = IteratorState
+            return f"ITERSTATE([{', '.join(self.expression(item) for item in remaining)}])"
+        if isinstance(value, BaseException):  # the exception an `except` block handles: a fresh copy per call
+            self.namespace["EXCEPTION"] = _copy_exception
+            return f"EXCEPTION({self.constant(value)})"
         if id(value) in self.memo:
             return self.memo[id(value)]
         if isinstance(value, Tensor):
@@ -200,8 +204,14 @@ class _Rebuilder:
         return lines
 
 
+def _copy_exception(error: BaseException) -> BaseException:
+    copy = type(error)(*error.args)
+    copy.__dict__.update(getattr(error, "__dict__", {}))
+    return copy
+
+
 def _make_object(klass: type, fields: dict[str, Any]) -> Any:
-    made = object.__new__(klass)
+    made = klass.__new__(klass)
     made.__dict__.update(fields)
     return made
 
@@ -231,14 +241,23 @@ def capture_segment(states: list[Any], values: list[Any], config: Any,
     from mycelia_capture._tracer import Frame
 
     def start(tracer: Tracer) -> Var:
-        slots = iter([value if value is NULL else tracer.load(value, Local(f"state{i}", i))
-                      for i, value in enumerate(values)])
+        def slot(index: int, value: Any) -> Any:
+            if value is NULL:
+                return NULL
+            if isinstance(value, IteratorState):  # a running loop: iterate its remaining items (guarded)
+                tracer.load(value, Local(f"state{index}", index))
+                items = tracer.load(value.items, Attr(Local(f"state{index}", index), "items"))
+                return Var(tracer.iterate(items))
+            return tracer.load(value, Local(f"state{index}", index))
+
+        slots = iter([slot(i, value) for i, value in enumerate(values)])
         frames = []
         for position, state in enumerate(states):
             function_source = Constant(state.function, state.function.__qualname__)
             frame = Frame(state.function, state.code, {name: next(slots) for name in state.locals}, function_source)
             frame.index = state.index
             frame.stack = [next(slots) for _ in state.stack]
+            frame.handled = state.handled
             closure = state.function.__closure__ or ()
             for name, value in state.cells.items():
                 if value is None:

@@ -235,6 +235,7 @@ class _State:
         self.breaks: list[tuple[str, int | None, str]] = []
         self.config: Any = None  # the jitted function's (set on first capture)
         self.continuations: dict[Any, Continuation] = {}  # resume points after graph breaks
+        self.break_sites: set[tuple[Any, ...]] = set()
         self.first_shapes: dict[tuple[int, ...], tuple[Any, tuple[int, ...]]] = {}
         self.dynamic: dict[tuple[int, ...], set[int]] = {}  # argument key -> dims made symbolic
         self.static_only = False
@@ -251,7 +252,12 @@ class _State:
         if found is None:
             found = self.continuations[key] = Continuation(broken.frames, broken.reason,
                                                            (broken.filename, broken.lineno))
-            self.breaks.append((broken.filename, broken.lineno, broken.reason))
+            # Where it broke, and through which functions: another caller's locals, or the same helper
+            # called again from the same function, is the same break.
+            site = (tuple(frame.function.__code__ for frame in broken.frames), broken.frames[-1].index)
+            if site not in self.break_sites:  # other locals or another caller: still the same break
+                self.break_sites.add(site)
+                self.breaks.append((broken.filename, broken.lineno, broken.reason))
             if log_enabled("graph_break"):
                 print(f"[mycelia.jit] graph break in {self.function.__qualname__} at {broken.filename}:"
                       f"{broken.lineno}: {broken.reason}", file=sys.stderr)
@@ -359,7 +365,7 @@ class _State:
             state = "candidate"
         last = self.last
         return JitInfo(
-            state=state, compile_count=self.compile_count, break_count=len(self.continuations),
+            state=state, compile_count=self.compile_count, break_count=len(self.breaks),
             call_count=last.calls if last is not None else 0,
             guards=last.capture.guard_text if last is not None else "",
             graphs=[captured.graph_text for captured in self._captures() if captured.graph_text],

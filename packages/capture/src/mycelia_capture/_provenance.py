@@ -155,7 +155,9 @@ class ProvenanceMixin:
         if isinstance(value, types.FunctionType) and id(value) in self.local_functions:
             return Var(value)
         self.guard_object(value, source, exact=False)
-        if isinstance(value, types.MethodType):  # its receiver is reachable too (a `with` block's __exit__)
+        if isinstance(value, (types.MethodType, types.BuiltinMethodType)) and \
+                not isinstance(getattr(value, "__self__", None), (types.ModuleType, type(None))):
+            # its receiver is reachable too (a `with` block's __exit__, a list's append)
             self.known.setdefault(id(value.__self__), Var(value.__self__, Attr(source, "__self__")))
         var = Var(value, source)
         self.known.setdefault(id(value), var)
@@ -212,6 +214,11 @@ class ProvenanceMixin:
         if isinstance(value, types.MethodType):
             self.guards.add(Attr(source, "__func__"), "identity", value.__func__)
             self.guards.add(Attr(source, "__self__"), "identity", value.__self__)
+        elif isinstance(value, types.BuiltinMethodType) and \
+                not isinstance(value.__self__, (types.ModuleType, type(None))):
+            # a bound builtin method (lst.append) is a new object per read: guard its receiver and name
+            self.guards.add(Attr(source, "__self__"), "identity", value.__self__)
+            self.guards.add(Attr(source, "__name__"), "value", value.__name__)
         elif exact or isinstance(value, _IDENTITY_TYPES) or type(value).__module__ == "mycelia.dtype":
             self.guards.add(source, "identity", value)
         else:

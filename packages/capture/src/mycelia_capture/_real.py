@@ -8,11 +8,16 @@ import builtins
 import types
 from typing import Any
 
-from mycelia_capture._breaks import FrameState, drive
+from mycelia._errors import interpreted_location
+from mycelia_capture._breaks import FrameState, IteratorState, drive
 from mycelia_capture._tracer import Frame, Tracer
 from mycelia_capture._values import NULL, CaptureAbort, Var
 
 __all__ = ["RealTracer"]
+
+
+def _live(value: Any) -> Any:
+    return iter(value.items) if isinstance(value, IteratorState) else value
 
 
 class RealTracer(Tracer):
@@ -81,13 +86,24 @@ class RealTracer(Tracer):
         self.direct_call = False
         return Var(self.user_call(callee.value, [a.value for a in args], {k: v.value for k, v in kwargs.items()}))
 
+    def user_call(self, function: Any, args: Any, kwargs: dict[str, Any]) -> Any:
+        """Real code, with errors located at the interpreted user line (not at the interpreter)."""
+        frame = self.frames[-1] if self.frames else None
+        saved = getattr(interpreted_location, "value", None)
+        interpreted_location.value = f"{frame.code.filename}:{frame.lineno}" if frame is not None else saved
+        try:
+            return super().user_call(function, args, kwargs)
+        finally:
+            interpreted_location.value = saved
+
     # -- running saved frames --------------------------------------------------------------------------
     def frames_for(self, states: list[FrameState]) -> list[Frame]:
         frames = []
         for state in states:
-            frame = Frame(state.function, state.code, {k: Var(v) for k, v in state.locals.items()}, None)
+            frame = Frame(state.function, state.code, {k: Var(_live(v)) for k, v in state.locals.items()}, None)
             frame.index = state.index
-            frame.stack = [v if v is NULL else Var(v) for v in state.stack]
+            frame.stack = [v if v is NULL else Var(_live(v)) for v in state.stack]
+            frame.handled = state.handled
             closure = state.function.__closure__ or ()
             free = {name: closure[i] for i, name in enumerate(state.code.freevars)}
             for name, value in state.cells.items():

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import types
 
-from corpus_breaks.common import N0, N1, P0, P1, X0, X1, X2, X3, registry
-
 import mycelia as ms
+from corpus_breaks.common import N0, N1, P0, P1, X0, X1, X2, X3, registry
 
 CASES: list = []
 ops = ms.ops

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import types
 
-from corpus_breaks.common import N0, P0, X0, X1, X3, registry
-
 import mycelia as ms
+from corpus_breaks.common import N0, P0, X0, X1, X3, registry
 
 CASES: list = []
 nn, ops = ms.nn, ms.ops
@@ -295,7 +294,7 @@ def builtin_id_is_untraceable(x):
 
 @reg((X0,), (X1,), breaks=1)
 def callee_with_default_tensor_arg(x):
-    def helper(t, w=ms.Tensor(X3)):
+    def helper(t, w=ms.Tensor(X3)):  # noqa: B008 - a tensor default is the point
         return t * w * (t * w).sum().item()
 
     return helper(x)

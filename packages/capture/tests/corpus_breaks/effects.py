@@ -380,7 +380,7 @@ def global_tensor_write_then_use(x):
 def del_global_then_read(x):
     global GONE
     del GONE
-    return x * GONE
+    return x * GONE  # noqa: F821 - deleted on purpose: NameError
 
 
 @reg((X0,), (X1,), since=(3, 11))  # an exception handled inside: 3.11+

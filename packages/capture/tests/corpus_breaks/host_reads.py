@@ -6,9 +6,9 @@ from __future__ import annotations
 import types
 
 import numpy as np
-from corpus_breaks.common import BIG, N0, P0, SMALL, X0, X1, X2, X3, registry
 
 import mycelia as ms
+from corpus_breaks.common import BIG, N0, P0, SMALL, X0, X1, X2, X3, registry
 
 CASES: list = []
 ops = ms.ops

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import types
 
-from corpus_breaks.common import N0, P0, SMALL, X0, X1, X3, registry
-
 import mycelia as ms
+from corpus_breaks.common import N0, P0, SMALL, X0, X1, X3, registry
 
 CASES: list = []
 ops = ms.ops
@@ -88,7 +87,7 @@ def for_range_with_item(x):
 
 @reg((X0,), (X1,), breaks=1)
 def for_range_with_branch(x):
-    for i in range(4):
+    for _ in range(4):
         if x.sum() > 0:
             x = x - 1
         else:
@@ -98,7 +97,7 @@ def for_range_with_branch(x):
 
 @reg((X0,), (X1,), breaks=1)
 def for_range_break_on_tensor(x):
-    for i in range(10):
+    for i in range(10):  # noqa: B007 - i is returned after the loop
         x = x + 1
         if x.min() > 0:
             break
@@ -143,7 +142,7 @@ def for_loop_attribute_counter(x):
 
 @reg((X0,), (X1,), breaks=2)
 def for_loop_two_breaks_per_iteration(x):
-    for i in range(2):
+    for _ in range(2):
         a = x.sum().item()
         x = x + a
         if x.max() > 1:
@@ -162,7 +161,7 @@ def nested_for_loops_with_break(x):
 
 @reg((X0,), (X1,), breaks=1)
 def loop_else_clause_with_tensor_break(x):
-    for i in range(3):
+    for _ in range(3):
         if x.sum() > 10:
             break
         x = x + 1
@@ -350,7 +349,7 @@ def dict_iteration_with_host_read(x):
 
 @reg((X0,), (X1,), breaks=1)
 def loop_counter_attribute_and_break(x):
-    for i in range(3):
+    for _ in range(3):
         OBJ.steps = OBJ.steps + 1
         if x.max() > 0.44:
             break
@@ -360,7 +359,7 @@ def loop_counter_attribute_and_break(x):
 @reg((X0,), (X1,), breaks=1)
 def for_range_len_of_list_mutated_locally(x):
     items = [x]
-    for i in range(3):
+    for _ in range(3):
         if items[-1].sum() > -10:
             items.append(items[-1] + 1)
     return len(items), items[-1]

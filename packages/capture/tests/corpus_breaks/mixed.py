@@ -7,10 +7,10 @@ from __future__ import annotations
 import types
 
 import numpy as np
-from corpus_breaks.common import N0, P0, X0, X1, X2, X3, registry
 from differential import arr
 
 import mycelia as ms
+from corpus_breaks.common import N0, P0, X0, X1, X2, X3, registry
 
 CASES: list = []
 nn, ops = ms.nn, ms.ops

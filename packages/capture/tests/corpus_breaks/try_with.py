@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import types
 
-from corpus_breaks.common import N0, P0, X0, X1, X3, registry
-
 import mycelia as ms
+from corpus_breaks.common import N0, P0, X0, X1, X3, registry
 
 CASES: list = []
 ops = ms.ops
@@ -176,7 +175,7 @@ def nested_try_two_breaks(x):
 @reg((X0,), (X1,), breaks=1, since=T)
 def break_in_loop_inside_try(x):
     try:
-        for i in range(3):
+        for _ in range(3):
             x = x + x.max().item()
     except ZeroDivisionError:
         pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 
 __all__ = ["OpError", "TracedValueError", "user_location"]
 
@@ -13,8 +14,15 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _PLUGIN_PACKAGE = re.compile(r"[/\\]mycelia_[a-z_]+[/\\]|^<mycelia ")
 
 
+# Where the jit's interpreter is running user code (its frames are not Python frames): file:line.
+interpreted_location = threading.local()
+
+
 def user_location() -> str:
     """``file:line`` of the innermost frame outside the mycelia package (or ``"<unknown>"``)."""
+    hint = getattr(interpreted_location, "value", None)
+    if hint is not None:
+        return hint  # type: ignore[no-any-return]
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename

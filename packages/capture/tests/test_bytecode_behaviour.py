@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sys
 import types
 from typing import Any
@@ -18,7 +17,7 @@ def deep_round_trip(code: types.CodeType) -> types.CodeType:
     comprehensions, lambdas, generator expressions)."""
     canon = decode(code)
     canon.instructions = [
-        dataclasses.replace(i, arg=deep_round_trip(i.arg))
+        i.replace(arg=deep_round_trip(i.arg))
         if isinstance(i, Op) and i.name == "LOAD_CONST" and isinstance(i.arg, types.CodeType)
         else i
         for i in canon.instructions

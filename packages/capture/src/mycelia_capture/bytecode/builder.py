@@ -12,7 +12,6 @@ Example (``def f(x, y): return g(x, y)``)::
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import types
 from typing import Any
@@ -81,7 +80,7 @@ class CodeBuilder:
     # -- low level -------------------------------------------------------------------------
     def emit(self, instr: Instruction) -> CodeBuilder:
         if instr.lineno is None and self.lineno is not None:
-            instr = dataclasses.replace(instr, lineno=self.lineno)
+            instr = instr.replace(lineno=self.lineno)
         self.instructions.append(instr)
         return self
 
@@ -183,7 +182,7 @@ class CodeBuilder:
 
     def build(self) -> CanonicalCode:
         instrs = [
-            dataclasses.replace(i, target=self._resolve(i.target)) if isinstance(i, JUMP_CLASSES) else i  # type: ignore[attr-defined]
+            i.replace(target=self._resolve(i.target)) if isinstance(i, JUMP_CLASSES) else i
             for i in self.instructions
         ]
         regions = [

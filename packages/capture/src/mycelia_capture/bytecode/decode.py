@@ -195,7 +195,7 @@ def decode(code: types.CodeType) -> CanonicalCode:
         if name == "RESUME":
             if not out or not isinstance(out[-1], Yield) or pending:
                 raise DecodeError(f"{code.co_name}: RESUME at {ins.offset} not after YIELD_VALUE")
-            out[-1] = dataclasses.replace(out[-1], resume=ins.arg)
+            out[-1] = out[-1].replace(resume=ins.arg)
             pending.append(ins.offset)
             continue
         if name in ("KW_NAMES", "PRECALL"):
@@ -243,7 +243,7 @@ def decode(code: types.CodeType) -> CanonicalCode:
 
     for i, instr in enumerate(out):
         if isinstance(instr, JUMP_CLASSES):
-            out[i] = dataclasses.replace(instr, target=idx(instr.target))  # type: ignore[attr-defined]
+            out[i] = instr.replace(target=idx(instr.target))
 
     co = CanonicalCode(
         instructions=out,

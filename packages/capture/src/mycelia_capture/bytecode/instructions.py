@@ -21,8 +21,9 @@ Stack model (shared by every version):
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "Label",
@@ -67,16 +68,79 @@ class Label:
         return f"Label({self.name!r})" if self.name else f"Label(0x{id(self):x})"
 
 
-@dataclass(frozen=True)
 class Instruction:
     """Base class. ``lineno`` is the source line (None for artificial instructions);
-    ``positions`` is ``(lineno, end_lineno, col, end_col)`` on 3.11+ and is ignored by ``==``."""
+    ``positions`` is ``(lineno, end_lineno, col, end_col)`` on 3.11+ and is ignored by ``==``.
 
-    lineno: int | None = field(default=None, kw_only=True)
-    positions: Positions | None = field(default=None, kw_only=True, compare=False, repr=False)
+    Instructions are immutable records. They are not dataclasses: making ~20 frozen dataclasses costs
+    tens of milliseconds at import, which is most of the jit's cold start. Each subclass is declared with
+    :func:`_record`, which reads its annotated fields (positional, with their class-level defaults);
+    ``lineno`` and ``positions`` are keyword-only on every instruction."""
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, *args: Any, lineno: int | None = None, positions: Positions | None = None,
+                 **kwargs: Any) -> None:
+        fields = type(self)._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{type(self).__name__} takes {len(fields)} positional arguments, got {len(args)}")
+        values = dict(zip(fields, args))
+        for name in fields[len(args):]:
+            if name in kwargs:
+                values[name] = kwargs.pop(name)
+            elif name in type(self)._defaults:
+                values[name] = type(self)._defaults[name]
+            else:
+                raise TypeError(f"{type(self).__name__} is missing the argument {name!r}")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(kwargs)}")
+        set_value = object.__setattr__
+        for name, value in values.items():
+            set_value(self, name, value)
+        set_value(self, "lineno", lineno)
+        set_value(self, "positions", positions)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (*(getattr(self, name) for name in type(self)._fields), self.lineno)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._key()))
+
+    def __repr__(self) -> str:
+        parts = [f"lineno={self.lineno!r}", *(f"{n}={getattr(self, n)!r}" for n in type(self)._fields)]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: instructions are immutable")
+
+    __delattr__ = __setattr__  # type: ignore[assignment]
+
+    def replace(self, **changes: Any) -> Instruction:
+        """A copy with ``changes`` (as ``dataclasses.replace``)."""
+        values = {name: getattr(self, name) for name in type(self)._fields}
+        values["lineno"], values["positions"] = self.lineno, self.positions
+        values.update(changes)
+        return type(self)(**values)
 
 
-@dataclass(frozen=True)
+def _record(cls: type) -> type:
+    """Collect a subclass's annotated fields (in order) and their defaults."""
+    own = [name for name in inspect.get_annotations(cls) if name not in ("lineno", "positions")]
+    cls._fields = (*getattr(cls.__mro__[1], "_fields", ()), *own)  # type: ignore[attr-defined]
+    defaults = dict(getattr(cls.__mro__[1], "_defaults", {}))
+    for name in own:
+        if name in cls.__dict__:
+            defaults[name] = cls.__dict__[name]
+    cls._defaults = defaults  # type: ignore[attr-defined]
+    return cls
+
+
+@_record
 class Op(Instruction):
     """An instruction that means the same on every version that has it (``LOAD_FAST``,
     ``STORE_ATTR``, ``BUILD_LIST``...). ``arg``: constant value, name, local name or int."""
@@ -85,20 +149,20 @@ class Op(Instruction):
     arg: Any = None
 
 
-@dataclass(frozen=True)
+@_record
 class LoadGlobal(Instruction):
     name: str
     push_null: bool = False
 
 
-@dataclass(frozen=True)
+@_record
 class LoadMethod(Instruction):
     """Pops an object, pushes two callable slots (method+self, or attribute+NULL)."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@_record
 class LoadSuperAttr(Instruction):
     """3.12+ ``LOAD_SUPER_ATTR``: pops global ``super``, ``__class__`` and ``self``."""
 
@@ -107,19 +171,19 @@ class LoadSuperAttr(Instruction):
     two_args: bool = True
 
 
-@dataclass(frozen=True)
+@_record
 class PushNull(Instruction):
     pass
 
 
-@dataclass(frozen=True)
+@_record
 class Call(Instruction):
     argc: int
     kwnames: tuple[str, ...] = ()
     has_self_or_null: bool = True
 
 
-@dataclass(frozen=True)
+@_record
 class CallFunctionEx(Instruction):
     """``f(*args, **kwargs)``: pops kwargs (if ``has_kwargs``), the args tuple and the callable
     slots: two with ``has_null`` (3.11+, where a NULL was pushed for it), else one (3.10)."""
@@ -128,7 +192,7 @@ class CallFunctionEx(Instruction):
     has_null: bool = True
 
 
-@dataclass(frozen=True)
+@_record
 class BinaryOp(Instruction):
     """``op`` is the operator symbol without ``=`` (``"+"``, ``"//"``, ``"@"``...)."""
 
@@ -136,7 +200,7 @@ class BinaryOp(Instruction):
     inplace: bool = False
 
 
-@dataclass(frozen=True)
+@_record
 class CompareOp(Instruction):
     """``op`` in ``<, <=, ==, !=, >, >=``; ``to_bool`` is 3.13's "convert result to bool" bit."""
 
@@ -144,17 +208,17 @@ class CompareOp(Instruction):
     to_bool: bool = False
 
 
-@dataclass(frozen=True)
+@_record
 class IsOp(Instruction):
     invert: bool = False
 
 
-@dataclass(frozen=True)
+@_record
 class ContainsOp(Instruction):
     invert: bool = False
 
 
-@dataclass(frozen=True)
+@_record
 class Jump(Instruction):
     """Unconditional jump. ``no_interrupt``: 3.11+ ``JUMP_BACKWARD_NO_INTERRUPT``."""
 
@@ -162,7 +226,7 @@ class Jump(Instruction):
     no_interrupt: bool = False
 
 
-@dataclass(frozen=True)
+@_record
 class CondJump(Instruction):
     """Conditional jump on the top of stack. ``cond`` is one of ``true``, ``false``, ``none``,
     ``not_none``. ``pop=True``: POP_JUMP_IF_* (always pops); ``pop=False``: JUMP_IF_*_OR_POP
@@ -173,7 +237,7 @@ class CondJump(Instruction):
     pop: bool = True
 
 
-@dataclass(frozen=True)
+@_record
 class ForIter(Instruction):
     """Pushes the next item; when the iterator is exhausted, pops it and continues at
     ``target`` (3.12's END_FOR and 3.13's END_FOR/POP_TOP after the loop are implied)."""
@@ -181,21 +245,21 @@ class ForIter(Instruction):
     target: Any
 
 
-@dataclass(frozen=True)
+@_record
 class Send(Instruction):
     """3.11+ ``SEND``: jumps to ``target`` when the sub-iterator returns."""
 
     target: Any
 
 
-@dataclass(frozen=True)
+@_record
 class JumpIfNotExcMatch(Instruction):
     """3.10 only (3.11+ uses CHECK_EXC_MATCH + CondJump)."""
 
     target: Any
 
 
-@dataclass(frozen=True)
+@_record
 class SetupBlock(Instruction):
     """3.10 only: ``SETUP_FINALLY`` / ``SETUP_WITH`` / ``SETUP_ASYNC_WITH``. The regions they
     open are also reported as :class:`TryRegion` records on the code."""
@@ -204,12 +268,12 @@ class SetupBlock(Instruction):
     target: Any
 
 
-@dataclass(frozen=True)
+@_record
 class PopBlock(Instruction):
     """3.10 only."""
 
 
-@dataclass(frozen=True)
+@_record
 class Yield(Instruction):
     """``YIELD_VALUE``; ``arg`` is its oparg (3.12+), ``resume`` the oparg of the ``RESUME`` that
     follows it on 3.11+ (1: yield, 2: yield from, 3: await; 3.13 adds bit 4 for depth 1)."""

@@ -234,11 +234,23 @@ def test_tracked_inputs_run_eagerly_so_outer_gradients_flow() -> None:
     np.testing.assert_allclose(grad.asnumpy(), 2 * X)
 
 
-def test_random_ops_are_not_frozen_into_a_graph() -> None:
-    jitted = ms.jit(lambda x: x + ms.ops.rand((2, 3)))
-    a, b = jitted(ms.Tensor(X)).asnumpy(), jitted(ms.Tensor(X)).asnumpy()
-    assert not np.array_equal(a, b)
-    assert "random op" in ms.jit_info(jitted).eager_reason
+def _noisy(x):
+    y = x * 2
+    return y + ms.ops.rand((2, 3)) + ms.ops.dropout(y, p=0.5)
+
+
+def test_random_ops_draw_for_real_with_the_eager_stream() -> None:
+    jitted = ms.jit(_noisy)
+    x = ms.Tensor(X)
+    ms.set_seed(7)
+    eager = [_noisy(x).asnumpy() for _ in range(3)]
+    ms.set_seed(7)
+    jit = [jitted(x).asnumpy() for _ in range(3)]
+    for e, j in zip(eager, jit):
+        np.testing.assert_array_equal(j, e)  # the same numbers as eager: the stream is not frozen
+    assert not np.array_equal(jit[0], jit[1])
+    info = ms.jit_info(jitted)
+    assert info.eager_reason is None and info.break_count == 2 and "random stream" in info.breaks[0][2]
 
 
 def test_entries_are_released_with_their_function() -> None:

@@ -138,7 +138,9 @@ class CallsMixin(ProvenanceMixin):
         except (Unsupported, CaptureAbort):
             raise
         except TracedValueError as error:
-            raise self.unsupported(f"reads a tensor's value on the host ({error})", breakable=True) from None
+            reason = str(error) if getattr(error, "break_reason", False) else \
+                f"reads a tensor's value on the host ({error})"
+            raise self.unsupported(reason, breakable=True) from None
         except Exception as error:
             raise CaptureAbort(error) from None
 

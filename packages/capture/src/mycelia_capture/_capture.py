@@ -292,7 +292,7 @@ def _capture(start: Callable[[Tracer], Var], argument_count: int, config: Any,
     tracer.breaks_allowed = registry is not None and not config.fullgraph
     for label, expression, values, expected in global_state:
         tracer.guards.add_global_state(label, expression, values, expected)
-    with recording(builder):
+    with recording(builder, random_outside=True):
         try:
             result: Any = start(tracer)
         except GraphBreak as broken:
@@ -324,7 +324,7 @@ def _capture(start: Callable[[Tracer], Var], argument_count: int, config: Any,
                              graph.relations)
             inputs = [inputs[p] for p in kept]
         for node in graph.walk():
-            if node.op not in ir.IR_ONLY_OPS and get_op(node.op).group == "random":
+            if node.op not in ir.IR_ONLY_OPS and {"seed", "offset"} <= {n for n, _ in get_op(node.op).attrs}:
                 raise Unsupported(f"calls the random op {node.op} (its stream must advance per call)",
                                   function.__code__.co_filename)
         compiled = ir.compile_graph(graph, optimize=config.optimize)

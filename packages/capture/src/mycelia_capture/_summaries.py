@@ -83,7 +83,7 @@ def summarize(tracer: Any, function: types.FunctionType, args: list[Var]) -> Sum
             value = traced_tensor(builder.input(f"a{index}", value._dtype, tuple(value.shape)), builder)
         inner_args.append(Var(value))
     try:
-        with recording(builder):
+        with recording(builder, random_outside=True):
             result = inner.inline(function, inner_args, {}, None, allow_summary=False)
         if inner.effects or inner.lifted:  # writes, or reads of tensors outside its arguments
             raise Unsupported("not pure")

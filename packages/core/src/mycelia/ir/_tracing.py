@@ -28,7 +28,7 @@ from mycelia.backends import Availability, Backend, Capabilities, Kernel
 from mycelia.ir._builder import GraphBuilder, IRError
 from mycelia.ir._graph import Graph, Value
 from mycelia.ops._dispatch import _make_tensor
-from mycelia.ops._registry import get_op
+from mycelia.ops._registry import all_ops, get_op
 
 __all__ = ["RECORDING", "TracedArray", "TracedValueError", "recording", "trace", "traced_tensor"]
 
@@ -99,6 +99,7 @@ class TracedArray:
 class _State(threading.local):
     def __init__(self) -> None:
         self.builders: list[GraphBuilder] = []
+        self.random_outside = False  # jit: random ops are not recorded (their draw must run per call)
 
 
 _state = _State()
@@ -136,6 +137,13 @@ class RecordingBackend(Backend):
         return Capabilities()
 
     def kernel(self, op_name: str) -> Kernel | None:
+        if _state.random_outside and op_name in _RANDOM_OPS:
+            # Asked for before the call takes its (seed, offset): the stream is not advanced, and the
+            # frontend breaks the graph so the draw runs for real, once per call, as in eager mode.
+            error = TracedValueError(f"the random op {op_name} draws from the global random stream: it runs "
+                                     "outside the graph")
+            error.break_reason = True  # type: ignore[attr-defined]
+            raise error
         kernel = self._kernels.get(op_name)
         if kernel is None:
             opdef = get_op(op_name)
@@ -203,16 +211,27 @@ def traced_tensor(value: Value, builder: GraphBuilder) -> Tensor:
 
 
 @contextmanager
-def recording(builder: GraphBuilder) -> Iterator[None]:
-    """Within the block new tensors (constants, ``ops.ones``) are recorded into ``builder``."""
+def recording(builder: GraphBuilder, random_outside: bool = False) -> Iterator[None]:
+    """Within the block new tensors (constants, ``ops.ones``) are recorded into ``builder``. With
+    ``random_outside``, ops that draw from the random stream raise :class:`TracedValueError` before they
+    draw (a frontend runs them for real); otherwise their (seed, offset) is recorded as attributes."""
     _state.builders.append(builder)
-    saved = _context._context.backend
+    saved, saved_random = _context._context.backend, _state.random_outside
     _context._context.backend = RECORDING
+    _state.random_outside = random_outside
     try:
         yield
     finally:
         _context._context.backend = saved
+        _state.random_outside = saved_random
         _state.builders.pop()
+
+
+def _draws_random(name: str) -> bool:
+    return {"seed", "offset"} <= {attr for attr, _ in get_op(name).attrs}
+
+
+_RANDOM_OPS = frozenset(op.name for op in all_ops() if _draws_random(op.name))
 
 
 def _flatten_outputs(result: Any) -> list[Tensor]:

@@ -37,7 +37,9 @@ def kernel_for(op: OpDef, backend: Backend) -> Kernel:
         if found is None:
             raise OpError(op.name, f"the {backend.name} backend has no kernel for it "
                                    f"(see mycelia.ops.coverage())", backend.name)
-        kernel = _kernel_cache[key] = found
+        kernel = found
+        if backend.hot_path:  # the recording backend is asked every time (it may refuse random ops)
+            _kernel_cache[key] = found
     return kernel
 
 

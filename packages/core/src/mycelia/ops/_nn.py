@@ -139,6 +139,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, seed: int | None 
         raise OpError(op, f"training must be a bool, got {type(training).__name__}")
     if not training:
         return x
+    _dispatch.kernel_for(_DROPOUT, x._backend)  # a backend that refuses to draw does so before the stream moves
     key, offset = _random_attrs(seed)
     return _dispatch.apply(_DROPOUT, (x,), {"p": probability, "seed": key, "offset": offset})
 

@@ -95,12 +95,7 @@ def _fused_program(region: Graph) -> tuple[list[tuple[Any, ...]], list[int], str
 class _Runner:
     """The schedule for one set of input shapes: generated code plus its planned buffers."""
 
-    def __init__(self, graph: Graph, shapes: tuple[tuple[int, ...], ...], fused: dict[int, Any]) -> None:
-        sizes: dict[Symbol, int] = {}
-        for value, shape in zip(graph.inputs, shapes):
-            for dim, size in zip(value.shape, shape):
-                if isinstance(dim, Symbol):
-                    sizes.setdefault(dim, size)
+    def __init__(self, graph: Graph, sizes: dict[Symbol, int], fused: dict[int, Any]) -> None:
         concrete = {v: _concrete(v.shape, sizes) for n in graph.nodes for v in n.outputs}
         last, escaping = self._lifetimes(graph)
         planned = {v: int(np.prod(s, dtype=np.int64)) * v.dtype.itemsize for n in graph.nodes if _writes_out(n)
@@ -226,10 +221,10 @@ class CpuExecutable:
     def runner(self, shapes: tuple[tuple[int, ...], ...]) -> _Runner:
         runner = self._runners.get(shapes)
         if runner is None:
-            self._check_shapes(shapes)
+            sizes = self._symbol_sizes(shapes)
             if len(self._runners) >= MAX_SCHEDULES:  # a symbolic graph met many shapes: drop the oldest
                 self._runners.pop(next(iter(self._runners)))
-            runner = self._runners[shapes] = _Runner(self.graph, shapes, self._fused)
+            runner = self._runners[shapes] = _Runner(self.graph, sizes, self._fused)
         return runner
 
     def run_arrays(self, *arrays: Any) -> tuple[Any, ...]:
@@ -239,7 +234,8 @@ class CpuExecutable:
         with self._lock:
             return runner.run(*arrays)
 
-    def _check_shapes(self, shapes: tuple[tuple[int, ...], ...]) -> None:
+    def _symbol_sizes(self, shapes: tuple[tuple[int, ...], ...]) -> dict[Symbol, int]:
+        """The size of each symbolic dim, with the shapes checked against the graph's input types."""
         sizes: dict[Symbol, int] = {}
         for value, shape in zip(self.graph.inputs, shapes):
             problem = len(shape) != len(value.shape)
@@ -252,6 +248,7 @@ class CpuExecutable:
                 known = f" (symbols so far: {', '.join(f'{k}={v}' for k, v in sizes.items())})" if sizes else ""
                 raise IRError(f"graph @{self.graph.name}: input %{value.name} is {value.type}, "
                               f"got shape {list(shape)}{known}")
+        return sizes
 
     def __call__(self, *args: Any) -> tuple[Tensor, ...]:
         if len(args) != len(self._dtypes):

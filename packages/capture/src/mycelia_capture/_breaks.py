@@ -23,7 +23,7 @@ from typing import Any
 
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
 
-__all__ = ["Continuation", "FrameState", "GraphBreak", "IteratorState", "Resume", "snapshot"]
+__all__ = ["RUNNING_ITERATORS", "Continuation", "FrameState", "GraphBreak", "IteratorState", "Resume", "snapshot"]
 
 
 class IteratorState:
@@ -130,33 +130,6 @@ class Continuation:
         return tuple(state.layout() for state in self.layouts)
 
 
-def real_frames(tracer: Any, states: list[FrameState]) -> list[Any]:
-    """Tracer frames (real values) for ``states``."""
-    from mycelia_capture._tracer import Frame
-
-    frames = []
-    for state in states:
-        frame = Frame(state.function, state.code, {k: _var(v) for k, v in state.locals.items()}, None)
-        frame.index = state.index
-        frame.stack = [_var(v) if v is not NULL else NULL for v in state.stack]
-        closure = state.function.__closure__ or ()
-        free = {name: closure[i] for i, name in enumerate(state.code.freevars)}
-        for name, value in state.cells.items():
-            if value is None:
-                frame.cells[name] = ("local", free[name], None)
-            else:
-                cell = types.CellType()
-                if value is not NULL:
-                    cell.cell_contents = _var(value)
-                frame.cells[name] = ("local", cell, None)
-        frames.append(frame)
-    return frames
-
-
-def _var(value: Any) -> Var:
-    return value if isinstance(value, Var) else Var(value)
-
-
 def drive(tracer: Any, frames: list[Any], pending: Var | None = None) -> Var:
     """Run ``frames`` (innermost last) to the end: each returned value goes to the frame waiting for it.
     ``pending`` is pushed on the innermost frame first (a value its suspended call produced)."""
@@ -178,11 +151,6 @@ def drive(tracer: Any, frames: list[Any], pending: Var | None = None) -> Var:
     return result
 
 
-def state_values(frames: list[Any]) -> list[Any]:
-    """The real values of frames run by a RealTracer (for the next segment's guards)."""
-    return flatten(snapshot_after_step(frames))
-
-
 def snapshot_after_step(frames: list[Any]) -> list[FrameState]:
     """The state of frames run for real. A running iterator is saved as its remaining items, and the live
     frame gets a new iterator over them (the frames may still run on, eagerly)."""
@@ -192,7 +160,7 @@ def snapshot_after_step(frames: list[Any]) -> list[FrameState]:
             keys = range(len(values)) if isinstance(values, list) else list(values)
             for key in keys:
                 item = values[key]
-                if item is not NULL and isinstance(item.value, _REAL_ITERATORS):
+                if item is not NULL and isinstance(item.value, RUNNING_ITERATORS):
                     values[key] = Var(_ReplayIterator(list(item.value)))
         cells = {}
         for name, (_kind, cell, _source) in frame.cells.items():
@@ -211,7 +179,7 @@ def snapshot_after_step(frames: list[Any]) -> list[FrameState]:
     return states
 
 
-_REAL_ITERATORS = (type(iter([])), type(iter(())), type(iter(range(0))), type(iter(range(1 << 70))),
+RUNNING_ITERATORS = (type(iter([])), type(iter(())), type(iter(range(0))), type(iter(range(1 << 70))),
                    type(iter({})), type(iter(set())), zip, enumerate, map, filter, reversed, types.GeneratorType)
 
 
@@ -238,4 +206,4 @@ def _saved(value: Any) -> Any:
     """A value of a frame run for real, as state: a running iterator becomes its remaining items."""
     if isinstance(value, _ReplayIterator):
         return IteratorState(value.items[value.position:])
-    return IteratorState(list(value)) if isinstance(value, _REAL_ITERATORS) else value
+    return IteratorState(list(value)) if isinstance(value, RUNNING_ITERATORS) else value

@@ -12,17 +12,13 @@ from mycelia import ir
 from mycelia._tensor import Tensor
 from mycelia.ir import GraphBuilder, TracedArray, recording
 from mycelia.ops import get_op
-from mycelia_capture._breaks import IteratorState, Resume, flatten
+from mycelia_capture._breaks import RUNNING_ITERATORS, IteratorState, Resume, flatten
 from mycelia_capture._guards import Attr, Constant, Item, Local, Source, attribute_code
-from mycelia_capture._provenance import Bound
+from mycelia_capture._provenance import SCALARS, Bound
 from mycelia_capture._tracer import Tracer, canonical
 from mycelia_capture._values import NULL, Unsupported, Var
 
 __all__ = ["Capture", "capture"]
-
-_SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis))
-_ITERATORS = (type(iter([])), type(iter(())), type(iter(range(0))), type(iter(range(1 << 70))), types.GeneratorType,
-              type(iter({})), type(iter(set())), zip, enumerate, map, filter, reversed)
 
 
 class _Miss:
@@ -108,7 +104,7 @@ class _Rebuilder:
         if isinstance(value, types.MethodType):
             self.namespace["METHOD"] = types.MethodType
             return f"METHOD({self.constant(value.__func__)}, {self.expression(value.__self__)})"
-        if isinstance(value, _ITERATORS):  # an iterator a loop is running: its remaining items
+        if isinstance(value, RUNNING_ITERATORS):  # an iterator a loop is running: its remaining items
             remaining = list(value)
             self.namespace["ITERSTATE"] = IteratorState
             return f"ITERSTATE([{', '.join(self.expression(item) for item in remaining)}])"
@@ -131,10 +127,10 @@ class _Rebuilder:
                 self.outputs.append(data.value)
             self.namespace[f"d{index}"] = value._dtype
             return f"t{index}"
-        if isinstance(value, _SCALARS):
+        if isinstance(value, SCALARS):
             return self.constant(value)
         known = var if var is not None and var.source is not None else self.tracer.known.get(id(value))
-        if known is not None and known.source is not None and not isinstance(value, _SCALARS):
+        if known is not None and known.source is not None and not isinstance(value, SCALARS):
             return _source_code(known.source, self.namespace)
         if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type, types.ModuleType)):
             return self.constant(value)

@@ -23,7 +23,8 @@ from typing import Any
 
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
 
-__all__ = ["RUNNING_ITERATORS", "Continuation", "FrameState", "GraphBreak", "IteratorState", "Resume", "snapshot"]
+__all__ = ["RUNNING_ITERATORS", "Continuation", "FrameState", "GraphBreak", "IteratorState", "Resume", "saved_value",
+           "snapshot"]
 
 
 class IteratorState:
@@ -63,12 +64,14 @@ class GraphBreak(Exception):
         self.frames = frames
 
 
-@dataclass
 class Resume:
     """What a segment returns instead of a result: continue in ``continuation`` with ``state``."""
 
-    continuation: Continuation
-    state: tuple[Any, ...]
+    __slots__ = ("continuation", "state")
+
+    def __init__(self, continuation: Continuation, state: tuple[Any, ...]) -> None:
+        self.continuation = continuation
+        self.state = state
 
 
 def snapshot(frames: list[Any]) -> list[FrameState]:
@@ -125,6 +128,8 @@ class Continuation:
     reason: str
     where: tuple[str, int | None]
     segments: dict[Any, Any] = field(default_factory=dict)  # post-step layout key -> segment cache
+    eager: set[Any] = field(default_factory=set)  # post-step layout keys whose rest runs eagerly
+    step: Any = None  # state -> result: the generated step (see _resume), else the general path
 
     def key(self) -> tuple[Any, ...]:
         return tuple(state.layout() for state in self.layouts)
@@ -173,8 +178,8 @@ def snapshot_after_step(frames: list[Any]) -> list[FrameState]:
                 except ValueError:
                     cells[name] = NULL
         states.append(FrameState(frame.function, frame.code, frame.index,
-                                 [v if v is NULL else _saved(v.value) for v in frame.stack],
-                                 {k: _saved(v.value) for k, v in frame.locals.items()}, cells,
+                                 [v if v is NULL else saved_value(v.value) for v in frame.stack],
+                                 {k: saved_value(v.value) for k, v in frame.locals.items()}, cells,
                                  position != len(frames) - 1, frame.handled))
     return states
 
@@ -202,7 +207,7 @@ class _ReplayIterator:
         return self.items[self.position - 1]
 
 
-def _saved(value: Any) -> Any:
+def saved_value(value: Any) -> Any:
     """A value of a frame run for real, as state: a running iterator becomes its remaining items."""
     if isinstance(value, _ReplayIterator):
         return IteratorState(value.items[value.position:])

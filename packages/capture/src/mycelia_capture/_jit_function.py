@@ -15,15 +15,23 @@ from typing import Any
 from mycelia import _autograd, _config
 from mycelia._context import _context
 from mycelia._tensor import Tensor
-from mycelia_capture._breaks import Continuation, GraphBreak, Resume, flatten, snapshot_after_step, unflatten
+from mycelia_capture._breaks import (
+    Continuation,
+    FrameState,
+    GraphBreak,
+    Resume,
+    flatten,
+    snapshot_after_step,
+    unflatten,
+)
 from mycelia_capture._capture import MISS, Capture, capture, capture_segment
 from mycelia_capture._real import RealTracer
+from mycelia_capture._resume import generate_step
 from mycelia_capture._values import CaptureAbort, Unsupported
 
 __all__ = ["JitFunction", "JitInfo"]
 
 _log = logging.getLogger("mycelia.jit")
-_EAGER: list[Any] = []  # a resume point whose rest runs eagerly
 
 
 @dataclass(frozen=True)
@@ -252,6 +260,7 @@ class _State:
         if found is None:
             found = self.continuations[key] = Continuation(broken.frames, broken.reason,
                                                            (broken.filename, broken.lineno))
+            found.step = generate_step(found, self, MISS)
             # Where it broke, and through which functions: another caller's locals, or the same helper
             # called again from the same function, is the same break.
             site = (tuple(frame.function.__code__ for frame in broken.frames), broken.frames[-1].index)
@@ -266,41 +275,57 @@ class _State:
     def resume(self, result: Resume) -> Any:
         """The trampoline: run continuations until a segment returns the function's result."""
         while type(result) is Resume:
-            result = self._run_continuation(result.continuation, list(result.state))
+            continuation = result.continuation
+            step = continuation.step
+            result = step(result.state) if step is not None else self.run_general(continuation, result.state)
         return result
 
-    def _run_continuation(self, continuation: Continuation, values: list[Any]) -> Any:
+    def run_general(self, continuation: Continuation, values: tuple[Any, ...]) -> Any:
+        """The instruction that broke, by the real-mode interpreter (any instruction kind)."""
         real = RealTracer(self.config)
-        frames = real.frames_for(unflatten(continuation.layouts, values))
-        outcome, value = real.step_once(frames)  # the instruction that broke, for real
+        frames = real.frames_for(unflatten(continuation.layouts, list(values)))
+        outcome, value = real.step_once(frames)
         if outcome != "continue":
             return value
         states = snapshot_after_step(value)
-        post = flatten(states)
+        return self.segment_missed(continuation, states, tuple(flatten(states)))
+
+    def run_raised(self, continuation: Continuation, values: tuple[Any, ...], error: BaseException) -> Any:
+        """The instruction that broke raised ``error`` (in a generated step): the saved frames' handlers."""
+        real = RealTracer(self.config)
+        frames = real.frames_for(unflatten(continuation.layouts, list(values)))
+        frames[-1].index += 1
+        return real.raised(frames, error)
+
+    def segment_missed(self, continuation: Continuation, states: list[FrameState], values: tuple[Any, ...]) -> Any:
+        """The state after the step, ``values`` laid out as ``states``: the first segment whose guards
+        hold runs, else a new one is captured; past the recompile limit, or where the rest cannot be
+        captured, the rest of the call runs in the real-mode interpreter."""
         key = tuple(state.layout() for state in states)
         segment = continuation.segments.setdefault(key, [])
-        if segment is _EAGER:
-            return real.finish(frames)
-        for position, captured in enumerate(segment):
-            result = captured.call(*post)
-            if result is not MISS:
-                if position:
-                    segment.insert(0, segment.pop(position))
-                return result
-        if len(segment) >= self.config.recompile_limit:
-            return real.finish(frames)  # this resume point changes on every call: run the rest eagerly
-        try:
-            captured = capture_segment(states, post, self.config, _global_state(), self)
-        except Unsupported:
-            continuation.segments[key] = _EAGER  # this resume cannot be captured: it runs eagerly from now on
-            return real.finish(frames)
-        except CaptureAbort:
-            return real.finish(frames)
-        segment.insert(0, captured)
-        self.compile_count += 1
-        self.compile_ms.append(captured.compile_ms)
-        result = captured.call(*post)
-        return real.finish(frames) if result is MISS else result
+        if key not in continuation.eager:
+            for position, captured in enumerate(segment):
+                result = captured.call(*values)
+                if result is not MISS:
+                    if position:
+                        segment.insert(0, segment.pop(position))
+                    return result
+            if len(segment) < self.config.recompile_limit:
+                try:
+                    captured = capture_segment(states, list(values), self.config, _global_state(), self)
+                except Unsupported:
+                    continuation.eager.add(key)  # this resume cannot be captured: it runs eagerly from now on
+                except CaptureAbort:
+                    pass
+                else:
+                    segment.insert(0, captured)
+                    self.compile_count += 1
+                    self.compile_ms.append(captured.compile_ms)
+                    result = captured.call(*values)
+                    if result is not MISS:
+                        return result
+        real = RealTracer(self.config)  # past the limit (the state changes every call), or not capturable
+        return real.finish(real.frames_for(unflatten(states, list(values))))
 
     def set_signature(self, signature: Any, offset: int) -> None:
         """``input_signature``: one entry per tensor argument (a shape, or anything with ``.shape``);

@@ -126,23 +126,29 @@ class RealTracer(Tracer):
         self.frames.append(inner)
         instruction = inner.code.instructions[inner.index]
         inner.index += 1
+        error = None
         try:
             result = self.step(inner, instruction)
         except CaptureAbort as abort:
-            if self.handle_exception(inner, abort.error):
-                return "eager", self.finish(frames)
-            for position in range(len(frames) - 2, -1, -1):
-                if self.handle_exception(frames[position], abort.error, frames[position].index - 1):
-                    return "eager", self.finish(frames[:position + 1])
-            raise abort.error from None
+            error = abort.error
         finally:
             self.frames.clear()
+        if error is not None:
+            return "eager", self.raised(frames, error)
         if result is not None:  # the innermost frame returned: its caller continues with the value
             frames.pop()
             if not frames:
                 return "done", result.value
             frames[-1].stack.append(result)
         return "continue", frames
+
+    def raised(self, frames: list[Frame], error: BaseException) -> Any:
+        """The innermost frame's last instruction raised ``error``: the saved frames' own handlers run
+        (and the rest of the call, here), else it propagates to the caller."""
+        for position in range(len(frames) - 1, -1, -1):
+            if self.handle_exception(frames[position], error, frames[position].index - 1):
+                return self.finish(frames[:position + 1])
+        raise error
 
     def finish(self, frames: list[Frame]) -> Any:
         """The rest of the call, run here (eagerly)."""

@@ -21,6 +21,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from mycelia_capture._liveness import live_locals
 from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
 
 __all__ = ["RUNNING_ITERATORS", "Continuation", "FrameState", "GraphBreak", "IteratorState", "Resume", "saved_value",
@@ -92,9 +93,15 @@ def snapshot(frames: list[Any]) -> list[FrameState]:
                     cells[name] = NULL
             else:
                 cells[name] = None  # an outer cell: reloaded from the function's closure
-        states.append(FrameState(frame.function, frame.code, index, list(stack), dict(frame.locals), cells,
-                                 not innermost, frame.handled))
+        states.append(FrameState(frame.function, frame.code, index, list(stack), _live(frame.code, index, frame.locals),
+                                 cells, not innermost, frame.handled))
     return states
+
+
+def _live(code: Any, index: int, local_values: dict[str, Any]) -> dict[str, Any]:
+    """The locals a resume at ``index`` can read (dead ones are not saved: see :mod:`._liveness`)."""
+    live = live_locals(code, index)
+    return dict(local_values) if live is None else {k: v for k, v in local_values.items() if k in live}
 
 
 def flatten(states: list[FrameState]) -> list[Any]:
@@ -179,7 +186,8 @@ def snapshot_after_step(frames: list[Any]) -> list[FrameState]:
                     cells[name] = NULL
         states.append(FrameState(frame.function, frame.code, frame.index,
                                  [v if v is NULL else saved_value(v.value) for v in frame.stack],
-                                 {k: saved_value(v.value) for k, v in frame.locals.items()}, cells,
+                                 {k: saved_value(v.value) for k, v in _live(frame.code, frame.index, frame.locals).items()},
+                                 cells,
                                  position != len(frames) - 1, frame.handled))
     return states
 

@@ -63,7 +63,8 @@ class CallsMixin(ProvenanceMixin):
         if isinstance(function, nn.Cell):
             return self.call_cell(callee, args, kwargs, direct)
         if isinstance(function, type):
-            return self.construct(callee, args, kwargs)
+            dynamic = self.dynamic_call(function, args) if not kwargs else None
+            return dynamic if dynamic is not None else self.construct(callee, args, kwargs)
         if isinstance(function, (types.BuiltinFunctionType, types.BuiltinMethodType, types.MethodWrapperType,
                                  types.WrapperDescriptorType, types.MethodDescriptorType, types.MethodType)):
             return self.call_builtin(function, args, kwargs)

@@ -8,15 +8,17 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from mycelia import ir
 from mycelia._tensor import Tensor
 from mycelia.ir import GraphBuilder, TracedArray, recording
 from mycelia.ops import get_op
 from mycelia_capture._breaks import RUNNING_ITERATORS, IteratorState, Resume, flatten
-from mycelia_capture._guards import Attr, Constant, Item, Local, Source, attribute_code
-from mycelia_capture._provenance import SCALARS, Bound
+from mycelia_capture._guards import AsArray, Attr, Computed, Constant, Item, Local, Source, attribute_code
+from mycelia_capture._provenance import SCALARS, SMALL_ARRAY, Bound
 from mycelia_capture._tracer import Tracer, canonical
-from mycelia_capture._values import NULL, Unsupported, Var
+from mycelia_capture._values import NULL, Dynamic, Unsupported, Var
 
 __all__ = ["Capture", "capture"]
 
@@ -76,6 +78,8 @@ def _source_code(source: Source, namespace: dict[str, Any]) -> str:
         return attribute_code(_source_code(source.base, namespace), source.name)
     if isinstance(source, Item):
         return f"{_source_code(source.base, namespace)}[{source.key!r}]"
+    if isinstance(source, Computed):
+        return source.spell(lambda base: _source_code(base, namespace), namespace)
     raise TypeError(f"unknown source {source!r}")
 
 
@@ -91,6 +95,8 @@ class _Rebuilder:
         self.memo: dict[int, str] = {}
 
     def expression(self, value: Any, var: Var | None = None) -> str:
+        if type(value) is Dynamic:  # a host number: computed from the entry's arguments, never a constant
+            return _source_code(value.source, self.namespace)
         if isinstance(value, Var):
             return self.expression(value.value, value)
         if value is NULL:
@@ -244,6 +250,9 @@ def capture_segment(states: list[Any], values: list[Any], config: Any,
                 tracer.load(value, Local(f"state{index}", index))
                 items = tracer.load(value.items, Attr(Local(f"state{index}", index), "items"))
                 return Var(tracer.iterate(items))
+            if type(value) in (int, float) or (isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY
+                                                and value.dtype.kind in "biuf"):
+                return tracer.dynamic(value, Local(f"state{index}", index))  # a host number: not specialized
             return tracer.load(value, Local(f"state{index}", index))
 
         slots = iter([slot(i, value) for i, value in enumerate(values)])
@@ -313,12 +322,14 @@ def _capture(start: Callable[[Tracer], Var], argument_count: int, config: Any,
     compiled = None
     if rebuilder.outputs:
         graph = ir.remove_unused(builder.build(*rebuilder.outputs))
+        input_sources = list(tracer.guards.tensor_inputs)
         used = {value for node in graph.nodes for value in node.inputs} | set(graph.outputs)
         kept = [position for position, value in enumerate(graph.inputs) if value in used]
         if len(kept) < len(graph.inputs):  # tensors the graph does not read are not passed to it
             graph = ir.Graph(graph.name, tuple(graph.inputs[p] for p in kept), graph.nodes, graph.outputs,
                              graph.relations)
             inputs = [inputs[p] for p in kept]
+            input_sources = [input_sources[p] for p in kept]
         for node in graph.walk():
             if node.op not in ir.IR_ONLY_OPS and {"seed", "offset"} <= {n for n, _ in get_op(node.op).attrs}:
                 raise Unsupported(f"calls the random op {node.op} (its stream must advance per call)",
@@ -327,7 +338,11 @@ def _capture(start: Callable[[Tracer], Var], argument_count: int, config: Any,
         namespace["B"] = compiled.backend
         run, lock, on_arrays = _runner(compiled)
         namespace["RUN"] = run
-        arguments = ", ".join(f"{i}._data" if on_arrays else i for i in inputs)
+        scalars = {p for p, source in enumerate(input_sources) if isinstance(source, AsArray)}
+        if scalars and not on_arrays:
+            namespace["TENSOR_OF"] = Tensor
+        arguments = ", ".join((i if p in scalars else f"{i}._data") if on_arrays else
+                              (f"TENSOR_OF({i})" if p in scalars else i) for p, i in enumerate(inputs))
         call = f"RUN({arguments})" if on_arrays else f"[t._data for t in RUN({arguments})]"
         if lock is not None:
             namespace["LOCK"] = lock

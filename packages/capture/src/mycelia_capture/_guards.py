@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from mycelia._tensor import Tensor
 
-__all__ = ["Attr", "Constant", "GuardSet", "Item", "Local", "Source", "attribute_code"]
+__all__ = ["AsArray", "Attr", "Computed", "Constant", "GuardSet", "Item", "Local", "Source", "attribute_code"]
 
 
 class Source:
@@ -88,6 +90,54 @@ class Item(Source):
         return f"{self.base.describe()}[{self.key!r}]"
 
 
+@dataclass(frozen=True, eq=False)
+class Computed(Source):
+    """A host number computed from other sources: ``function(*arguments)`` (arguments are sources or
+    constants). Compared by identity: each is made once, where the traced code computed it."""
+
+    function: Any
+    arguments: tuple[Any, ...]
+    label: str
+
+    @property
+    def bases(self) -> tuple[Source, ...]:
+        return tuple(a for a in self.arguments if isinstance(a, Source))
+
+    def expression(self, names: dict[Source, str], namespace: dict[str, Any]) -> str:
+        return self.spell(lambda source: names[source], namespace)
+
+    def spell(self, spell_source: Callable[[Source], str], namespace: dict[str, Any]) -> str:
+        function = f"f{id(self.function)}"
+        namespace[function] = self.function
+        parts = []
+        for argument in self.arguments:
+            if isinstance(argument, Source):
+                parts.append(spell_source(argument))
+            else:
+                parts.append(f"v{id(argument)}")
+                namespace[f"v{id(argument)}"] = argument
+        return f"{function}({', '.join(parts)})"
+
+    def describe(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class AsArray(Source):
+    """A host number as a rank-0 array of ``dtype`` (numpy): a graph input standing for the number."""
+
+    base: Source
+    dtype: Any
+
+    def expression(self, names: dict[Source, str], namespace: dict[str, Any]) -> str:
+        namespace["ASARRAY"] = np.asarray
+        namespace[f"n{id(self.dtype)}"] = self.dtype.numpy
+        return f"ASARRAY({names[self.base]}, n{id(self.dtype)})"
+
+    def describe(self) -> str:
+        return f"{self.base.describe()} as {self.dtype.short_name}[]"
+
+
 def attribute_code(base: str, name: str) -> str:
     """``base.name``, or ``getattr(base, 'name')`` for names that are not identifiers (CellList's "0")."""
     return f"{base}.{name}" if name.isidentifier() else f"getattr({base}, {name!r})"
@@ -116,6 +166,12 @@ class GuardSet:
     def add_global_state(self, label: str, expression: str, values: dict[str, Any], expected: Any) -> None:
         self.global_checks.append((label, expression, values, expected))
 
+    def scalar_input(self, source: AsArray) -> int:
+        """Index of a host number passed to the graph as a rank-0 array (its type is guarded)."""
+        if source not in self.tensor_inputs:
+            self.tensor_inputs.append(source)
+        return self.tensor_inputs.index(source)
+
     def tensor_input(self, source: Source, tensor: Tensor, shape: tuple[Any, ...] | None = None) -> int:
         """Index of ``source`` among the graph's tensor inputs (added once), with its guard. ``shape`` may
         name dims by symbol (a dynamic dim: any size >= 2, equal wherever the symbol appears)."""
@@ -132,9 +188,9 @@ class GuardSet:
         def visit(source: Source) -> None:
             if source in ordered:
                 return
-            base = getattr(source, "base", None)
-            if base is not None:
-                visit(base)
+            for base in source.bases if isinstance(source, Computed) else (getattr(source, "base", None),):
+                if base is not None:
+                    visit(base)
             ordered.append(source)
 
         for source, _, _ in self.checks:
@@ -161,6 +217,9 @@ class GuardSet:
         if kind == "array":
             namespace["ARRAY_EQUAL"] = _array_equal
             return f"ARRAY_EQUAL({name}, {slot})"
+        if kind == "array_meta":  # a host array's type, dtype and shape (its contents are not assumed)
+            namespace[slot] = expected
+            return f"type({name}) is {slot}[0] and {name}.dtype == {slot}[1] and {name}.shape == {slot}[2]"
         if kind == "tensor":
             tensor_type, dtype, shape = expected
             namespace[slot] = tensor_type
@@ -248,6 +307,8 @@ def _describe_guard(source: Source, kind: str, expected: Any) -> str:
         return f"{where} is <{label} at {id(expected):#x}>"
     if kind == "type":
         return f"type({where}) is {expected.__name__}"
+    if kind == "array_meta":
+        return f"{where}: {expected[0].__name__} {expected[1]}{list(expected[2])} (any contents)"
     if kind == "len":
         return f"len({where}) == {expected}"
     if kind == "no_attribute":

@@ -14,8 +14,8 @@ from mycelia import nn
 from mycelia._tensor import Tensor
 from mycelia._types import Symbol
 from mycelia.ir import GraphBuilder, TracedArray, traced_tensor
-from mycelia_capture._guards import Attr, Constant, GuardSet, Item, Local, Source
-from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
+from mycelia_capture._guards import AsArray, Attr, Computed, Constant, GuardSet, Item, Local, Source
+from mycelia_capture._values import NULL, CaptureAbort, Dynamic, Unsupported, Var
 
 __all__ = ["MUTATING_METHODS", "SCALARS", "Bound", "ProvenanceMixin", "cell_filled", "framework", "python_method"]
 
@@ -113,6 +113,77 @@ class ProvenanceMixin:
         self.lifted_by_id[id(tensor)] = (source, traced)
         self.input_data[id(traced)] = traced._data
         self.keep.extend((tensor, traced))
+        return traced
+
+    # -- host numbers of a resume state (not specialized) -------------------------------------------------
+    def dynamic(self, value: Any, source: Source) -> Var:
+        """A number (or a small numpy array) in a resume state: guarded by type (and an array's dtype
+        and shape) only; its value is assumed only where the traced code needs it (see :class:`Dynamic`)."""
+        if isinstance(value, np.ndarray):
+            self.guards.add(source, "array_meta", (type(value), value.dtype, value.shape))
+        else:
+            self.guards.add(source, "type", type(value))
+        return Dynamic(value, source, self.specialize)
+
+    def specialize(self, var: Dynamic) -> None:
+        raw = var.raw
+        if isinstance(raw, np.ndarray):
+            self.guards.add(var.source, "array", raw.copy())
+        else:
+            self.guards.add(var.source, "value", raw)
+
+    def derived(self, function: Any, arguments: list[Var], label: str) -> Var:
+        """``function`` of Dynamic numbers (and constants) as another Dynamic, when that is exact."""
+        raws = [a.raw if isinstance(a, Dynamic) else a.value for a in arguments]
+        try:
+            result = function(*raws)
+        except Exception:  # noqa: BLE001 - the real operation then raises it, on specialized values
+            return None  # type: ignore[return-value]
+        if type(result) not in (int, float):
+            return None  # type: ignore[return-value]
+        parts = tuple(a.source if isinstance(a, Dynamic) else a.value for a in arguments)
+        return Dynamic(result, Computed(function, parts, label), self.specialize)
+
+    def dynamic_binary(self, symbol: str, function: Any, left: Var, right: Var) -> Var | None:
+        """``left <symbol> right`` with a Dynamic operand, without specializing it: with a float tensor
+        the number becomes a rank-0 graph input (eager converts it to the tensor's dtype the same way);
+        with another number the result is a Dynamic (only operations that cannot raise). None: the
+        operation runs as usual (specializing)."""
+        for number, other in ((left, right), (right, left)):
+            if type(number) is Dynamic and type(other) is not Dynamic and symbol in ("+", "-", "*", "/") \
+                    and type(number.raw) in (int, float):
+                tensor = other.value
+                if isinstance(tensor, Tensor) and tensor._dtype.is_floating_point:
+                    lifted = Var(self.lift_scalar(number, tensor._dtype))
+                    return self.apply_real(function, [other, lifted] if number is right else [lifted, other])  # type: ignore[attr-defined]
+        plain = all(type(a) is Dynamic or type(a.value) in (int, float) for a in (left, right))
+        if not plain or not all(type(a.raw if type(a) is Dynamic else a.value) in (int, float) for a in (left, right)):
+            return None
+        if symbol not in ("+", "-", "*") and not (symbol == "/" and type(right) is not Dynamic and right.value != 0):
+            return None
+        return self.derived(function, [left, right], f"({_label(left)} {symbol} {_label(right)})")
+
+    def dynamic_call(self, function: Any, args: list[Var]) -> Var | None:
+        """``float(n)`` / ``int(n)`` of a Dynamic number (or of a one-element host array) as a Dynamic."""
+        if len(args) != 1 or type(args[0]) is not Dynamic or function not in (float, int):
+            return None
+        raw = args[0].raw
+        kind = raw.dtype.kind if isinstance(raw, np.ndarray) and raw.size == 1 else type(raw).__name__[0]
+        if kind in ("f", "i", "u", "b") if function is float else kind in ("i", "u"):
+            return self.derived(function, args, f"{function.__name__}({_label(args[0])})")
+        return None
+
+    def lift_scalar(self, var: Dynamic, dtype: Any) -> Tensor:
+        """A Dynamic number as a rank-0 graph input of ``dtype`` (what eager converts it to)."""
+        source = AsArray(var.source, dtype)
+        existing = self.lifted.get(source)
+        if existing is not None:
+            return existing
+        index = self.guards.scalar_input(source)
+        traced = traced_tensor(self.builder.input(f"in{index}", dtype, ()), self.builder)
+        self.lifted[source] = traced
+        self.input_data[id(traced)] = traced._data
+        self.keep.append(traced)
         return traced
 
     def input_source(self, tensor: Tensor) -> Source | None:
@@ -418,6 +489,10 @@ class ProvenanceMixin:
             return
         cell.cell_contents = value
 
+
+
+def _label(var: Var) -> str:
+    return var.source.describe() if type(var) is Dynamic else repr(var.value)
 
 
 def python_method(value: Any, name: str) -> types.FunctionType | None:

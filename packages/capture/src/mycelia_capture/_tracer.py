@@ -21,7 +21,7 @@ from mycelia._errors import TracedValueError
 from mycelia_capture._breaks import GraphBreak, snapshot
 from mycelia_capture._calls import CallsMixin
 from mycelia_capture._effects import DELETED, EffectsMixin
-from mycelia_capture._values import NULL, CaptureAbort, Unsupported, Var
+from mycelia_capture._values import NULL, CaptureAbort, Dynamic, Unsupported, Var
 from mycelia_capture.bytecode import (
     PY,
     BinaryOp,
@@ -156,7 +156,9 @@ class Tracer(CallsMixin, EffectsMixin):
             table = _INPLACE if instruction.inplace else _BINARY
             if instruction.op not in table:
                 raise self.unsupported(f"binary operator {instruction.op}")
-            stack.append(self.apply_real(table[instruction.op], [left, right]))
+            dynamic = self.dynamic_binary(instruction.op, table[instruction.op], left, right) \
+                if type(left) is Dynamic or type(right) is Dynamic else None
+            stack.append(dynamic if dynamic is not None else self.apply_real(table[instruction.op], [left, right]))
         elif kind is CompareOp:
             right, left = stack.pop(), stack.pop()
             result = self.apply_real(_COMPARE[instruction.op], [left, right])

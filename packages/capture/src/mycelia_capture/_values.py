@@ -13,7 +13,7 @@ from typing import Any
 
 from mycelia_capture._guards import Source
 
-__all__ = ["NULL", "CaptureAbort", "Unsupported", "Var"]
+__all__ = ["NULL", "CaptureAbort", "Dynamic", "Unsupported", "Var"]
 
 
 @dataclass(eq=False)
@@ -24,6 +24,29 @@ class Var:
     def __repr__(self) -> str:
         where = f" from {self.source.describe()}" if self.source is not None else ""
         return f"Var({type(self.value).__name__}{where})"
+
+
+class Dynamic(Var):
+    """A host number in a resume state (what ``.item()`` or ``float(t)`` returned before the graph broke)
+    traced without assuming its value: arithmetic on it with float tensors makes it a graph input, and
+    Python arithmetic on it (``float``/``int``, ``+ - * /`` with numbers) gives another Dynamic. Any other
+    use reads ``.value``, which *specializes* it first: the entry is then guarded on the value (safe by
+    construction: no path sees the number without either a guard or a graph input)."""
+
+    def __init__(self, raw: Any, source: Source, specialize: Any) -> None:
+        self.raw = raw
+        self.source = source
+        self._specialize = specialize
+
+    @property  # type: ignore[override]
+    def value(self) -> Any:
+        if self._specialize is not None:
+            specialize, self._specialize = self._specialize, None
+            specialize(self)
+        return self.raw
+
+    def __repr__(self) -> str:
+        return f"Dynamic({type(self.raw).__name__} from {self.source.describe()})"
 
 
 class _Null:

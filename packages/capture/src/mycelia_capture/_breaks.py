@@ -215,8 +215,15 @@ class _ReplayIterator:
         return self.items[self.position - 1]
 
 
+_ITERATOR_MODULES = frozenset({"builtins", "itertools", "collections", "numpy"})
+
+
 def saved_value(value: Any) -> Any:
-    """A value of a frame run for real, as state: a running iterator becomes its remaining items."""
+    """A value of a frame run for real, as state: a running iterator (of builtins, itertools or numpy:
+    a numpy array's too) becomes its remaining items."""
     if isinstance(value, _ReplayIterator):
         return IteratorState(value.items[value.position:])
-    return IteratorState(list(value)) if isinstance(value, RUNNING_ITERATORS) else value
+    if isinstance(value, RUNNING_ITERATORS) or hasattr(type(value), "__next__") and \
+            type(value).__module__ in _ITERATOR_MODULES:  # not a file or a user's stateful iterator
+        return IteratorState(list(value))
+    return value

@@ -17,7 +17,7 @@ from mycelia_capture._effects import DELETED
 from mycelia_capture._guards import Attr, Constant, Item, Source
 from mycelia_capture._provenance import MUTATING_METHODS, Bound, ProvenanceMixin, cell_filled, framework, python_method
 from mycelia_capture._summaries import splice, summarize
-from mycelia_capture._values import CaptureAbort, Unsupported, Var
+from mycelia_capture._values import CaptureAbort, Dynamic, Unsupported, Var
 
 __all__ = ["CallsMixin"]
 
@@ -37,6 +37,10 @@ class CallsMixin(ProvenanceMixin):
     def call(self, callee: Any, args: list[Var], kwargs: dict[str, Var]) -> Var:
         direct, self.direct_call = self.direct_call, False  # set by the Call instruction for this call only
         function = callee.value
+        if args and not kwargs and type(args[0]) is Dynamic:  # float(n), type(n), Tensor(array) …
+            dynamic = self.dynamic_call(function, args)
+            if dynamic is not None:
+                return dynamic
         target = self.proxies.get(id(function))
         if target is not None:  # a proxy came back (functools.wraps returned it): trace its function
             return self.call(target, args, kwargs)
@@ -63,8 +67,7 @@ class CallsMixin(ProvenanceMixin):
         if isinstance(function, nn.Cell):
             return self.call_cell(callee, args, kwargs, direct)
         if isinstance(function, type):
-            dynamic = self.dynamic_call(function, args) if not kwargs else None
-            return dynamic if dynamic is not None else self.construct(callee, args, kwargs)
+            return self.construct(callee, args, kwargs)
         if isinstance(function, (types.BuiltinFunctionType, types.BuiltinMethodType, types.MethodWrapperType,
                                  types.WrapperDescriptorType, types.MethodDescriptorType, types.MethodType)):
             return self.call_builtin(function, args, kwargs)

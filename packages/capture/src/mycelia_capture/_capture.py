@@ -16,9 +16,9 @@ from mycelia.ir import GraphBuilder, TracedArray, recording
 from mycelia.ops import get_op
 from mycelia_capture._breaks import RUNNING_ITERATORS, IteratorState, Resume, flatten
 from mycelia_capture._guards import AsArray, Attr, Computed, Constant, Item, Local, Source, attribute_code
-from mycelia_capture._provenance import SCALARS, SMALL_ARRAY, Bound
+from mycelia_capture._provenance import SCALARS, Bound
 from mycelia_capture._tracer import Tracer, canonical
-from mycelia_capture._values import NULL, Dynamic, Unsupported, Var
+from mycelia_capture._values import NULL, Dynamic, DynamicTuple, Unsupported, Var
 
 __all__ = ["Capture", "capture"]
 
@@ -97,6 +97,15 @@ class _Rebuilder:
     def expression(self, value: Any, var: Var | None = None) -> str:
         if type(value) is Dynamic:  # a host number: computed from the entry's arguments, never a constant
             return _source_code(value.source, self.namespace)
+        if type(value) is DynamicTuple and value.exposed:  # specialized, maybe changed by real code
+            return self.expression(value.raw)
+        if type(value) is DynamicTuple:
+            items = "".join(self.expression(item) + ", " for item in value.items)
+            if type(value.raw) is list:
+                if id(value.raw) in self.memo:
+                    return self.memo[id(value.raw)]
+                return self.shared(value.raw, f"[{items}]")
+            return f"({items})"
         if isinstance(value, Var):
             return self.expression(value.value, value)
         if value is NULL:
@@ -177,7 +186,7 @@ class _Rebuilder:
         return key
 
     def body(self, result: Var) -> str:
-        return self.expression(result.value, result)
+        return self.expression(result)
 
     def effects(self, effects: list[Any]) -> list[str]:
         """Statements replaying the recorded side effects in program order (after the graph ran)."""
@@ -236,9 +245,11 @@ def capture(function: types.FunctionType, bound: tuple[Any, ...], names: tuple[s
 
 
 def capture_segment(states: list[Any], values: list[Any], config: Any,
-                    global_state: list[tuple[str, str, dict[str, Any], Any]], registry: Any) -> Capture:
+                    global_state: list[tuple[str, str, dict[str, Any], Any]], registry: Any,
+                    volatile: tuple[int, ...] = ()) -> Capture:
     """Trace the frames saved at a graph break, from right after the instruction that broke (their
-    values are the entry's arguments, guarded like a function's)."""
+    values are the entry's arguments, guarded like a function's; numbers are not specialized, and the
+    ones at ``volatile`` -- what the breaking instruction made -- are never frozen)."""
     from mycelia_capture._breaks import drive
     from mycelia_capture._tracer import Frame
 
@@ -246,14 +257,15 @@ def capture_segment(states: list[Any], values: list[Any], config: Any,
         def slot(index: int, value: Any) -> Any:
             if value is NULL:
                 return NULL
+            source = Local(f"state{index}", index)
             if isinstance(value, IteratorState):  # a running loop: iterate its remaining items (guarded)
-                tracer.load(value, Local(f"state{index}", index))
-                items = tracer.load(value.items, Attr(Local(f"state{index}", index), "items"))
-                return Var(tracer.iterate(items))
-            if type(value) in (int, float) or (isinstance(value, np.ndarray) and value.size <= SMALL_ARRAY
-                                                and value.dtype.kind in "biuf"):
-                return tracer.dynamic(value, Local(f"state{index}", index))  # a host number: not specialized
-            return tracer.load(value, Local(f"state{index}", index))
+                tracer.load(value, source)
+                items = Attr(source, "items")
+                tracer.guards.add(items, "type", list)
+                tracer.guards.add(items, "len", len(value.items))
+                return Var(iter([tracer.load_state(item, Item(items, i), index in volatile)
+                                  for i, item in enumerate(value.items)]))
+            return tracer.load_state(value, source, index in volatile)
 
         slots = iter([slot(i, value) for i, value in enumerate(values)])
         frames = []

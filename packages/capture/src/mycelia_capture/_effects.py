@@ -78,8 +78,8 @@ class EffectsMixin:
         var = self.known.get(id(receiver)) or Var(receiver)  # type: ignore[attr-defined]
         target = self.outside_source(var, f".{name}()")
         self.mutated_ids.add(id(receiver))
-        self.record("method", target, name, tuple(self.materialize(a) for a in args),  # type: ignore[attr-defined]
-                    {k: self.materialize(v) for k, v in kwargs.items()})  # type: ignore[attr-defined]
+        self.record("method", target, name, tuple(self.effect_value(a) for a in args),  # type: ignore[attr-defined]
+                    {k: self.effect_value(v) for k, v in kwargs.items()})  # type: ignore[attr-defined]
         if name == "pop" or name == "popitem" or name == "setdefault":
             raise self.unsupported(f".{name}() returns a value of an object that existed before the call")  # type: ignore[attr-defined]
         return Var(None)
@@ -88,7 +88,7 @@ class EffectsMixin:
         target = self.outside_source(owner, f"setting attribute {name!r}")
         self.attribute_stores[(id(owner.value), name)] = value
         self.record("setattr" if value is not DELETED else "delattr", target, name,
-                    (self.materialize(value),) if value is not DELETED else ())  # type: ignore[attr-defined]
+                    (self.effect_value(value),) if value is not DELETED else ())  # type: ignore[attr-defined]
 
     def stored_attribute(self, owner: Any, name: str) -> Any:
         value = self.attribute_stores.get((id(owner), name))
@@ -104,7 +104,7 @@ class EffectsMixin:
         if value is DELETED:
             self.record("delglobal", target, name)
         else:
-            self.record("setglobal", target, name, (self.materialize(value),))  # type: ignore[attr-defined]
+            self.record("setglobal", target, name, (self.effect_value(value),))  # type: ignore[attr-defined]
 
     def stored_global(self, namespace: dict[str, Any], name: str, check: bool = True) -> Any:
         value = self.global_stores.get((id(namespace), name))
@@ -114,9 +114,9 @@ class EffectsMixin:
 
     def store_outer_cell(self, cell: Any, source: Source, value: Var) -> None:
         self.cell_stores[id(cell)] = value
-        self.record("setcell", source, "", (self.materialize(value),))  # type: ignore[attr-defined]
+        self.record("setcell", source, "", (self.effect_value(value),))  # type: ignore[attr-defined]
 
     def record_print(self, args: list[Var], kwargs: dict[str, Var]) -> Var:
-        self.record("print", None, "", tuple(self.materialize(a) for a in args),  # type: ignore[attr-defined]
-                    {k: self.materialize(v) for k, v in kwargs.items()})  # type: ignore[attr-defined]
+        self.record("print", None, "", tuple(self.effect_value(a) for a in args),  # type: ignore[attr-defined]
+                    {k: self.effect_value(v) for k, v in kwargs.items()})  # type: ignore[attr-defined]
         return Var(None)

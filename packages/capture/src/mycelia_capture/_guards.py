@@ -124,13 +124,13 @@ class Computed(Source):
 
 @dataclass(frozen=True)
 class AsArray(Source):
-    """A host number as a rank-0 array of ``dtype`` (numpy): a graph input standing for the number."""
+    """A host number (or array) as a new array of ``dtype`` (numpy): a graph input standing for it."""
 
     base: Source
     dtype: Any
 
     def expression(self, names: dict[Source, str], namespace: dict[str, Any]) -> str:
-        namespace["ASARRAY"] = np.asarray
+        namespace["ASARRAY"] = np.array  # a copy: Tensor(array) copies, and a graph output may be an input
         namespace[f"n{id(self.dtype)}"] = self.dtype.numpy
         return f"ASARRAY({names[self.base]}, n{id(self.dtype)})"
 
@@ -214,6 +214,8 @@ class GuardSet:
             return f"len({name}) == {slot}"
         if kind == "no_attribute":
             return f"not hasattr({name}, {slot})"
+        if kind == "nonzero":
+            return f"{name} != 0"
         if kind == "array":
             namespace["ARRAY_EQUAL"] = _array_equal
             return f"ARRAY_EQUAL({name}, {slot})"
@@ -313,6 +315,8 @@ def _describe_guard(source: Source, kind: str, expected: Any) -> str:
         return f"len({where}) == {expected}"
     if kind == "no_attribute":
         return f"not hasattr({where}, {expected!r})"
+    if kind == "nonzero":
+        return f"{where} != 0"
     if kind == "tensor":
         _, dtype, shape = expected
         dims = ", ".join(str(d) if isinstance(d, int) else f"{d}>=2" for d in shape)

@@ -26,7 +26,7 @@ from mycelia_capture._breaks import (
 )
 from mycelia_capture._capture import MISS, Capture, capture, capture_segment
 from mycelia_capture._real import RealTracer
-from mycelia_capture._resume import generate_step
+from mycelia_capture._resume import generate_step, width
 from mycelia_capture._values import CaptureAbort, Unsupported
 
 __all__ = ["JitFunction", "JitInfo"]
@@ -288,7 +288,8 @@ class _State:
         if outcome != "continue":
             return value
         states = snapshot_after_step(value)
-        return self.segment_missed(continuation, states, tuple(flatten(states)))
+        top = sum(width(state) for state in states) - sum(1 for v in states[-1].cells.values() if v is not None) - 1
+        return self.segment_missed(continuation, states, tuple(flatten(states)), (top,) if states[-1].stack else ())
 
     def run_raised(self, continuation: Continuation, values: tuple[Any, ...], error: BaseException) -> Any:
         """The instruction that broke raised ``error`` (in a generated step): the saved frames' handlers."""
@@ -297,10 +298,12 @@ class _State:
         frames[-1].index += 1
         return real.raised(frames, error)
 
-    def segment_missed(self, continuation: Continuation, states: list[FrameState], values: tuple[Any, ...]) -> Any:
+    def segment_missed(self, continuation: Continuation, states: list[FrameState], values: tuple[Any, ...],
+                       volatile: tuple[int, ...]) -> Any:
         """The state after the step, ``values`` laid out as ``states``: the first segment whose guards
-        hold runs, else a new one is captured; past the recompile limit, or where the rest cannot be
-        captured, the rest of the call runs in the real-mode interpreter."""
+        hold runs, else a new one is captured (``volatile``: the slots of what the step made); past
+        the recompile limit, or where the rest cannot be captured, the rest of the call runs in the
+        real-mode interpreter."""
         key = tuple(state.layout() for state in states)
         segment = continuation.segments.setdefault(key, [])
         if key not in continuation.eager:
@@ -312,7 +315,7 @@ class _State:
                     return result
             if len(segment) < self.config.recompile_limit:
                 try:
-                    captured = capture_segment(states, list(values), self.config, _global_state(), self)
+                    captured = capture_segment(states, list(values), self.config, _global_state(), self, volatile)
                 except Unsupported:
                     continuation.eager.add(key)  # this resume cannot be captured: it runs eagerly from now on
                 except CaptureAbort:

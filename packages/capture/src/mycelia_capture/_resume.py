@@ -17,18 +17,25 @@ frames), an operand that is a saved loop iterator, an instruction kind without a
 from __future__ import annotations
 
 import ast
-import operator
 from collections.abc import Callable
 from typing import Any
 
-from mycelia_capture._breaks import RUNNING_ITERATORS, Continuation, FrameState, IteratorState, saved_value
+import numpy as np
+
+from mycelia._tensor import Tensor
+from mycelia_capture._breaks import Continuation, FrameState, IteratorState, saved_value
+from mycelia_capture._tracer import BINARY_OPERATORS, COMPARE_OPERATORS, INPLACE_OPERATORS
 from mycelia_capture._values import NULL
-from mycelia_capture.bytecode import Call, CompareOp, CondJump, Op
+from mycelia_capture.bytecode import BinaryOp, Call, CompareOp, CondJump, ContainsOp, LoadMethod, Op
 
 __all__ = ["generate_step", "moved"]
 
-_COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt,
-            ">=": operator.ge}
+_UNARY = {"TO_BOOL": "bool(", "UNARY_NOT": "not ", "UNARY_NEGATIVE": "-", "UNARY_POSITIVE": "+", "UNARY_INVERT": "~",
+          "GET_ITER": "iter("}
+
+
+# Step results that are never running iterators (anything else goes through saved_value).
+_PLAIN = frozenset({int, float, bool, str, bytes, type(None), tuple, list, dict, set, np.ndarray, Tensor})
 
 
 def width(state: FrameState) -> int:
@@ -47,25 +54,25 @@ def moved(layouts: list[FrameState], index: int, depth: int) -> list[FrameState]
 def generate_step(continuation: Continuation, registry: Any, miss: Any) -> Callable[[tuple[Any, ...]], Any] | None:
     """``step(state)`` for the continuation's instruction, or None when it has no generated form.
     ``registry`` provides ``run_general(continuation, state)``, ``run_raised(continuation, state, error)``
-    and ``segment_missed(continuation, post_layouts, post_state)``."""
+    and ``segment_missed(continuation, post_layouts, post_state, result_slots)``."""
     layouts = continuation.layouts
     inner = layouts[-1]
     instruction = inner.code.instructions[inner.index]
     top = sum(width(state) for state in layouts[:-1]) + len(inner.locals) + len(inner.stack)
     namespace: dict[str, Any] = {
-        "MISS": miss, "NULL": NULL, "ITERSTATE": IteratorState, "RUNNING": frozenset(RUNNING_ITERATORS),
+        "MISS": miss, "NULL": NULL, "ITERSTATE": IteratorState, "PLAIN": _PLAIN,
         "SAVED": saved_value,
         "GENERAL": lambda state: registry.run_general(continuation, state),
         "RAISED": lambda state, error: registry.run_raised(continuation, state, error),
     }
     outcomes: list[tuple[str, list[FrameState]]] = []  # (code building `post` from `s` and `r`, layouts after)
 
-    def outcome(post_code: str, index: int, depth: int) -> str:
+    def outcome(post_code: str, index: int, depth: int, result_slots: tuple[int, ...] = ()) -> str:
         position = len(outcomes)
         after = moved(layouts, index, depth)
         segments = continuation.segments.setdefault(tuple(state.layout() for state in after), [])
         namespace[f"SEGMENTS{position}"] = segments
-        namespace[f"MISSED{position}"] = lambda post: registry.segment_missed(continuation, after, post)
+        namespace[f"MISSED{position}"] = lambda post: registry.segment_missed(continuation, after, post, result_slots)
         outcomes.append((post_code, after))
         return (f"post = {post_code}\n"
                 f"for c in SEGMENTS{position}:\n"
@@ -93,9 +100,9 @@ def generate_step(continuation: Continuation, registry: Any, miss: Any) -> Calla
         else:
             operands = [f"s[{start}]", *arguments]
             run = f"r = {operands[0]}({', '.join(spelled)})\n"
-        run += "if type(r) in RUNNING: r = SAVED(r)\n"
+        run += "if type(r) not in PLAIN: r = SAVED(r)\n"
         body = _guarded(operands, run) + outcome(f"s[:{start}] + (r,) + s[{top}:]", inner.index + 1,
-                                                 depth - (top - start) + 1)
+                                                 depth - (top - start) + 1, (start,))
     elif kind is CondJump and instruction.cond in ("true", "false"):
         operands = [f"s[{top - 1}]"]
         run = f"r = not {operands[0]}\n" if instruction.cond == "false" else f"r = bool({operands[0]})\n"
@@ -103,18 +110,19 @@ def generate_step(continuation: Continuation, registry: Any, miss: Any) -> Calla
         taken = outcome(popped if instruction.pop else "s", instruction.target, depth - 1 if instruction.pop else depth)
         fallthrough = outcome(popped, inner.index + 1, depth - 1)
         body = _guarded(operands, run) + "if r:\n" + _indent(taken) + "else:\n" + _indent(fallthrough)
-    elif kind is CompareOp:
-        namespace["COMPARE"] = _COMPARE[instruction.op]
-        operands = [f"s[{top - 2}]", f"s[{top - 1}]"]
-        run = f"r = COMPARE({operands[0]}, {operands[1]})\n" + ("r = bool(r)\n" if instruction.to_bool else "")
-        body = _guarded(operands, run) + outcome(f"s[:{top - 2}] + (r,) + s[{top}:]", inner.index + 1, depth - 1)
-    elif kind is Op and instruction.name in ("TO_BOOL", "UNARY_NOT"):
-        operands = [f"s[{top - 1}]"]
-        run = f"r = {'not ' if instruction.name == 'UNARY_NOT' else 'bool('}{operands[0]}" \
-              f"{')' if instruction.name == 'TO_BOOL' else ''}\n"
-        body = _guarded(operands, run) + outcome(f"s[:{top - 1}] + (r,) + s[{top}:]", inner.index + 1, depth)
     else:
-        return None
+        operation = _stack_operation(instruction, namespace)
+        if operation is None:
+            return None
+        popped_count, code, pushed = operation
+        operands = [f"s[{top - popped_count + i}]" for i in range(popped_count)]
+        for position, operand in enumerate(operands):
+            code = code.replace(f"{{{position}}}", operand)
+        results = "(r,)" if pushed == 1 else "r"
+        base = top - popped_count
+        body = _guarded(operands, code + "if type(r) not in PLAIN: r = SAVED(r)\n" if pushed == 1 else code) + \
+            outcome(f"s[:{base}] + {results} + s[{top}:]", inner.index + 1, depth - popped_count + pushed,
+                    tuple(range(base, base + pushed)))
     name = inner.function.__name__ if inner.function.__name__.isidentifier() else "resumed"
     source = f"def {name}(s):\n" + _indent(body)
     tree = ast.parse(source)
@@ -124,6 +132,42 @@ def generate_step(continuation: Continuation, registry: Any, miss: Any) -> Calla
             node.lineno = node.end_lineno = line
     exec(compile(tree, inner.code.filename, "exec"), namespace)
     return namespace[name]  # type: ignore[no-any-return]
+
+
+def _stack_operation(instruction: Any, namespace: dict[str, Any]) -> tuple[int, str, int] | None:
+    """``(operands popped, code, results pushed)`` for an instruction that only works on the stack: the
+    code reads the operands as ``{0}``, ``{1}`` … (deepest first) and sets ``r`` (a tuple of the pushed
+    values, top last, when more than one)."""
+    kind = type(instruction)
+    if kind is CompareOp:
+        function = COMPARE_OPERATORS[instruction.op]
+        namespace[f"COMPARE_{function.__name__}"] = function
+        bool_code = "r = bool(r)\n" if instruction.to_bool else ""
+        return 2, f"r = COMPARE_{function.__name__}({{0}}, {{1}})\n{bool_code}", 1
+    if kind is BinaryOp:
+        function = (INPLACE_OPERATORS if instruction.inplace else BINARY_OPERATORS).get(instruction.op)
+        if function is None:
+            return None
+        namespace[f"BINARY_{function.__name__}"] = function
+        return 2, f"r = BINARY_{function.__name__}({{0}}, {{1}})\n", 1
+    if kind is ContainsOp:
+        return 2, f"r = {{0}} {'not in' if instruction.invert else 'in'} {{1}}\n", 1
+    if kind is LoadMethod:  # canonical layout: the attribute, then NULL
+        return 1, f"r = (getattr({{0}}, {instruction.name!r}), NULL)\n", 2
+    if kind is not Op:
+        return None
+    name = instruction.name
+    if name in _UNARY:
+        return 1, f"r = {_UNARY[name]}{{0}}{')' if _UNARY[name].endswith('(') else ''}\n", 1
+    if name == "LOAD_ATTR":
+        return 1, f"r = getattr({{0}}, {instruction.arg!r})\n", 1
+    if name == "BINARY_SUBSCR":
+        return 2, "r = {0}[{1}]\n", 1
+    if name == "UNPACK_SEQUENCE":  # Python's own unpacking: its errors and messages
+        count = instruction.arg
+        names = [f"u{i}" for i in range(count)]
+        return 1, f"{''.join(n + ', ' for n in names)}= {{0}}\nr = ({''.join(n + ', ' for n in reversed(names))})\n", count
+    return None
 
 
 def _guarded(operands: list[str], run: str) -> str:

@@ -21,7 +21,7 @@ from mycelia._errors import TracedValueError
 from mycelia_capture._breaks import GraphBreak, snapshot
 from mycelia_capture._calls import CallsMixin
 from mycelia_capture._effects import DELETED, EffectsMixin
-from mycelia_capture._values import NULL, CaptureAbort, Dynamic, Unsupported, Var
+from mycelia_capture._values import NULL, CaptureAbort, Dynamic, DynamicTuple, Unsupported, Var
 from mycelia_capture.bytecode import (
     PY,
     BinaryOp,
@@ -45,19 +45,19 @@ from mycelia_capture.bytecode import (
     decode,
 )
 
-__all__ = ["Frame", "Tracer"]
+__all__ = ["BINARY_OPERATORS", "COMPARE_OPERATORS", "INPLACE_OPERATORS", "Frame", "Tracer"]
 
-_BINARY = {
+BINARY_OPERATORS = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "//": operator.floordiv,
     "%": operator.mod, "**": operator.pow, "@": operator.matmul, "<<": operator.lshift, ">>": operator.rshift,
     "&": operator.and_, "|": operator.or_, "^": operator.xor,
 }
-_INPLACE = {
+INPLACE_OPERATORS = {
     "+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv, "//": operator.ifloordiv,
     "%": operator.imod, "**": operator.ipow, "@": operator.imatmul, "<<": operator.ilshift, ">>": operator.irshift,
     "&": operator.iand, "|": operator.ior, "^": operator.ixor,
 }
-_COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt,
+COMPARE_OPERATORS = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt,
             ">=": operator.ge}
 _CONVERSIONS = {0: None, 1: str, 2: repr, 3: ascii}
 _CODE_CACHE: dict[types.CodeType, CanonicalCode] = {}
@@ -71,6 +71,16 @@ def canonical(code: types.CodeType) -> CanonicalCode:
     if decoded is None:
         decoded = _CODE_CACHE[code] = decode(code)
     return decoded
+
+
+def _joined(*parts: str) -> str:
+    return "".join(parts)
+
+
+def _formatted(value: Any, conversion: int, formats: bool, spec: str) -> Any:
+    """FORMAT_VALUE (3.10-3.12) and CONVERT_VALUE / FORMAT_SIMPLE / FORMAT_WITH_SPEC (3.13) as one function."""
+    converted = _CONVERSIONS[conversion](value) if _CONVERSIONS[conversion] else value
+    return format(converted, spec) if formats else converted
 
 
 class Frame:
@@ -153,7 +163,7 @@ class Tracer(CallsMixin, EffectsMixin):
             return self.step_op(frame, instruction.name, instruction.arg)
         if kind is BinaryOp:
             right, left = stack.pop(), stack.pop()
-            table = _INPLACE if instruction.inplace else _BINARY
+            table = INPLACE_OPERATORS if instruction.inplace else BINARY_OPERATORS
             if instruction.op not in table:
                 raise self.unsupported(f"binary operator {instruction.op}")
             dynamic = self.dynamic_binary(instruction.op, table[instruction.op], left, right) \
@@ -161,7 +171,9 @@ class Tracer(CallsMixin, EffectsMixin):
             stack.append(dynamic if dynamic is not None else self.apply_real(table[instruction.op], [left, right]))
         elif kind is CompareOp:
             right, left = stack.pop(), stack.pop()
-            result = self.apply_real(_COMPARE[instruction.op], [left, right])
+            function = COMPARE_OPERATORS[instruction.op]
+            result = (self.dynamic_binary(instruction.op, function, left, right) if type(left) is Dynamic or
+                      type(right) is Dynamic else None) or self.apply_real(function, [left, right])
             if instruction.to_bool:
                 result = Var(self.truth(result))
             stack.append(result)
@@ -342,10 +354,11 @@ class Tracer(CallsMixin, EffectsMixin):
         elif name == "BUILD_SLICE":
             parts = [self.real(v) for v in frame.pop(arg)]
             stack.append(Var(slice(*parts)))
-        elif name in ("BUILD_TUPLE", "BUILD_LIST", "BUILD_SET"):
+        elif name == "BUILD_TUPLE":
+            stack.append(self.build_tuple(frame.pop(arg)))
+        elif name in ("BUILD_LIST", "BUILD_SET"):
             items = [self.real(v) for v in frame.pop(arg)]
-            made = tuple(items) if name == "BUILD_TUPLE" else list(items) if name == "BUILD_LIST" else set(items)
-            stack.append(self.created(made))
+            stack.append(self.created(list(items) if name == "BUILD_LIST" else set(items)))
         elif name == "BUILD_MAP":
             flat = frame.pop(2 * arg)
             stack.append(self.created({self.real(flat[i]): self.real(flat[i + 1]) for i in range(0, len(flat), 2)}))
@@ -354,11 +367,15 @@ class Tracer(CallsMixin, EffectsMixin):
             values = [self.real(v) for v in frame.pop(arg)]
             stack.append(self.created(dict(zip(keys, values))))
         elif name == "BUILD_STRING":
-            stack.append(Var("".join(self.real(v) for v in frame.pop(arg))))
+            parts = frame.pop(arg)
+            stack.append(self.text(_joined, parts, "f-string") or Var(_joined(*(self.real(v) for v in parts))))
         elif name in ("LIST_APPEND", "SET_ADD"):
             value = stack.pop()
-            target = stack[-arg].value
-            (target.append if name == "LIST_APPEND" else target.add)(self.real(value))
+            if name == "LIST_APPEND" and (type(value) in (Dynamic, DynamicTuple) or type(stack[-arg]) is DynamicTuple):
+                stack[-arg] = self.dynamic_list(stack[-arg], value)  # a comprehension over host values
+            else:
+                target = stack[-arg].value
+                (target.append if name == "LIST_APPEND" else target.add)(self.real(value))
         elif name == "MAP_ADD":
             value, key = stack.pop(), stack.pop()
             stack[-arg].value[self.real(key)] = self.real(value)
@@ -375,7 +392,9 @@ class Tracer(CallsMixin, EffectsMixin):
         elif name == "CALL_INTRINSIC_1":
             self.intrinsic(frame, arg)
         elif name in ("UNPACK_SEQUENCE", "UNPACK_EX"):
-            items = list(self.iterate(stack.pop()))
+            sequence = stack.pop()
+            items = list(sequence.items) if type(sequence) is DynamicTuple else \
+                [v if isinstance(v, Var) else Var(v) for v in self.iterate(sequence)]
             if name == "UNPACK_SEQUENCE":
                 if len(items) != arg:
                     raise CaptureAbort(ValueError(f"expected {arg} values to unpack, got {len(items)}"))
@@ -397,18 +416,12 @@ class Tracer(CallsMixin, EffectsMixin):
             stack.append(Var(self.truth(stack.pop())))
         elif name == "GET_ITER":
             stack.append(Var(self.iterate(stack.pop())))
-        elif name == "FORMAT_VALUE":
-            spec = self.real(stack.pop()) if arg & 4 else ""
-            value = self.real(stack.pop())
-            conversion = _CONVERSIONS[arg & 3]
-            stack.append(Var(format(conversion(value) if conversion else value, spec)))
-        elif name == "CONVERT_VALUE":
-            stack.append(Var(_CONVERSIONS[arg](self.real(stack.pop()))))
-        elif name == "FORMAT_SIMPLE":
-            stack.append(Var(format(self.real(stack.pop()))))
-        elif name == "FORMAT_WITH_SPEC":
-            spec = stack.pop()
-            stack.append(Var(format(self.real(stack.pop()), self.real(spec))))
+        elif name in ("FORMAT_VALUE", "CONVERT_VALUE", "FORMAT_SIMPLE", "FORMAT_WITH_SPEC"):
+            spec = stack.pop() if name == "FORMAT_WITH_SPEC" or name == "FORMAT_VALUE" and arg & 4 else Var("")
+            operands = [stack.pop(), Var(arg & 3 if name == "FORMAT_VALUE" else arg if name == "CONVERT_VALUE" else 0),
+                        Var(name != "CONVERT_VALUE"), spec]
+            stack.append(self.text(_formatted, operands, "formatted value")
+                         or Var(_formatted(*(self.real(v) for v in operands))))
         elif name == "MAKE_FUNCTION":
             stack.append(self.make_function(frame, arg))
         elif name == "SET_FUNCTION_ATTRIBUTE":
@@ -469,20 +482,30 @@ class Tracer(CallsMixin, EffectsMixin):
             raise self.unsupported(f"the {name} instruction")
         return None
 
+    def break_refusal(self) -> str | None:
+        """Why the traced frames cannot be saved at this point for a resume (None: they can)."""
+        frames = self.frames
+        for outer, inner in itertools.pairwise(frames):
+            if not inner.entered_by_call or outer.after_call is None:
+                return "inside an operator, property or callback: not resumable"
+        for frame in frames:
+            if PY < (3, 11) and frame.code.regions:
+                return "in a function with try blocks: resumable on Python 3.11+"
+            if _NOT_RESUMABLE.intersection(getattr(i, "name", type(i).__name__) for i in frame.code.instructions):
+                return "code that cannot be resumed"
+            if frame.collected is not None or (frame.code.name.startswith("<") and frame.code.name != "<lambda>"):
+                return "a graph break inside a comprehension or generator expression"
+        return None
+
     def graph_break(self, error: Unsupported) -> Exception:
         """The frames' state at the instruction that cannot be traced, for a continuation; or the error
         itself when that state cannot be resumed (the whole function then runs eagerly)."""
         frames = list(self.frames)
-        for outer, inner in itertools.pairwise(frames):
-            if not inner.entered_by_call or outer.after_call is None:
-                return Unsupported(f"{error.reason} (inside an operator, property or callback: not resumable)",
-                                   error.filename, error.lineno)
-        for frame in frames:
-            if PY < (3, 11) and frame.code.regions:
-                return Unsupported(f"{error.reason} (in a function with try blocks: resumable on Python 3.11+)",
-                                   error.filename, error.lineno)
-            if _NOT_RESUMABLE.intersection(getattr(i, "name", type(i).__name__) for i in frame.code.instructions):
-                return error
+        refusal = self.break_refusal()
+        if refusal == "code that cannot be resumed":
+            return error
+        if refusal is not None:
+            return Unsupported(f"{error.reason} ({refusal})", error.filename, error.lineno)
         try:
             states = snapshot(frames)
         except Unsupported as reason:

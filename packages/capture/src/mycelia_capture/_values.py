@@ -13,7 +13,7 @@ from typing import Any
 
 from mycelia_capture._guards import Source
 
-__all__ = ["NULL", "CaptureAbort", "Dynamic", "Unsupported", "Var"]
+__all__ = ["NULL", "CaptureAbort", "Dynamic", "DynamicTuple", "Unsupported", "Var"]
 
 
 @dataclass(eq=False)
@@ -31,12 +31,15 @@ class Dynamic(Var):
     traced without assuming its value: arithmetic on it with float tensors makes it a graph input, and
     Python arithmetic on it (``float``/``int``, ``+ - * /`` with numbers) gives another Dynamic. Any other
     use reads ``.value``, which *specializes* it first: the entry is then guarded on the value (safe by
-    construction: no path sees the number without either a guard or a graph input)."""
+    construction: no path sees the number without either a guard or a graph input). A *volatile* one
+    (the value the breaking instruction read from a tensor) is never frozen: a use that needs its value
+    is a graph break there instead, where breaking is possible."""
 
-    def __init__(self, raw: Any, source: Source, specialize: Any) -> None:
+    def __init__(self, raw: Any, source: Source, specialize: Any, volatile: bool = False) -> None:
         self.raw = raw
         self.source = source
         self._specialize = specialize
+        self.volatile = volatile  # read from a tensor at the break: a use needing its value breaks instead
 
     @property  # type: ignore[override]
     def value(self) -> Any:
@@ -47,6 +50,34 @@ class Dynamic(Var):
 
     def __repr__(self) -> str:
         return f"Dynamic({type(self.raw).__name__} from {self.source.describe()})"
+
+
+class DynamicTuple(Var):
+    """A tuple (or, made by a comprehension, a list) with Dynamic items (``return y, loss.item()``):
+    rebuilt from their sources; reading ``.value`` (real code gets the container) specializes the items
+    first, as for a Dynamic."""
+
+    def __init__(self, raw: Any, items: list[Var]) -> None:
+        self.raw = raw
+        self.items = items
+        self.source = None
+        self.exposed = False  # real code got the container: it may have changed it (items are stale)
+
+    def append(self, item: Var) -> None:
+        """LIST_APPEND of a comprehension (the list is only on its stack until it is complete)."""
+        self.raw.append(item.raw if type(item) is Dynamic else item.value)
+        self.items.append(item)
+
+    @property  # type: ignore[override]
+    def value(self) -> Any:
+        for item in sorted(self.items, key=lambda item: not getattr(item, "volatile", False)):
+            if type(item) in (Dynamic, DynamicTuple):  # volatile ones first: a graph break then assumes nothing
+                item.value  # noqa: B018 - specializes it (or breaks the graph)
+        self.exposed = True
+        return self.raw
+
+    def __repr__(self) -> str:
+        return f"DynamicTuple({type(self.raw).__name__} of {len(self.items)} items)"
 
 
 class _Null:

@@ -213,7 +213,8 @@ def branch_raises(x):
     return x * 2
 
 
-@reg((X0,), (X3,), breaks=2)  # the branch, then float() in the message
+@reg((X0,), (X3,), breaks=3)  # the branch, then float() in the message; then Python uses the host value: another break
+
 def branch_raises_after_effect(x):
     LOG.append("checked")
     if x.sum() > 1.5:

@@ -467,7 +467,8 @@ def global_increment_around_break(x):
     return x + v
 
 
-@reg((X0,), (X3,), breaks=1)
+@reg((X0,), (X3,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def raise_after_break_keeps_effects(x):
     LOG.append("start")
     v = x.sum().item()

@@ -34,18 +34,21 @@ def asnumpy_sum_scales(x):
     return x * s
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=3)  # + a break where Python code uses the value read from the tensor
+
 def asnumpy_whole_array(x):
     a = x.asnumpy()
     return x + float(np.abs(a).max()), a.shape
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def asnumpy_returned(x):  # (the harness compares lists, not numpy arrays)
     return (x * 2).asnumpy().tolist()
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def asnumpy_then_numpy_math(x):
     a = (x + 1).asnumpy()
     m = float(np.median(a))
@@ -102,7 +105,8 @@ def int_of_count(x):
     return x[:, :1] * n, n
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def int_used_as_range_bound(x):
     n = int((x > 0).sum())
     for _ in range(n):
@@ -110,13 +114,15 @@ def int_used_as_range_bound(x):
     return x, n
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def int_used_as_index(x):
     i = int(ops.argmax(x.sum(axis=1), 0))
     return x[i], i
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def int_used_for_slicing(x):
     k = int((x[0] > 0).sum())
     return x[:, :k]
@@ -181,7 +187,8 @@ def host_read_result_unused(x):
     return x + 1
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def host_read_of_input_directly(x):
     a = x.asnumpy()
     return a.sum() > 0, x * 2
@@ -199,14 +206,16 @@ def host_read_logged(x):
     return x
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def host_read_into_new_tensor(x):
     v = x.sum().item()
     t = ms.Tensor(np.full((2, 3), v, np.float32))
     return x + t
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def host_read_in_helper(x):
     def norm(t):
         return float((t * t).sum()) ** 0.5
@@ -257,7 +266,8 @@ def host_read_scalar_arg_unchanged(x, k):
     return x * (k + x.min().item())
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=3)  # + a break where Python code uses the value read from the tensor
+
 def host_read_then_exception(x):
     v = x.sum().item()
     return x.reshape(int(abs(v) * 100) + 7, 1)
@@ -275,7 +285,8 @@ def host_read_to_string_key(x):
     return {key: x * 2}
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def host_read_of_reduction_tuple(x):
     col = (x.sum(axis=0)).asnumpy()
     return x * ms.Tensor(col), [round(float(v), 4) for v in col]
@@ -293,7 +304,8 @@ def generator_expression_with_item(x):
     return x + total
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
+
 def numpy_array_of_tensor(x):
     a = np.asarray(x.asnumpy()) * 2
     return ms.Tensor(a) + x

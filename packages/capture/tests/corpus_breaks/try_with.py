@@ -138,7 +138,8 @@ def break_in_try_and_return_in_finally_order(x):
         LOG.append("finally")
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=2, since=T)  # + a break where Python code uses the value read from the tensor
+
 def exception_type_kept_after_break(x):
     v = x.sum().item()
     if v > 1:
@@ -228,7 +229,8 @@ def with_tensor_branch_inside(x):
     return y
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=2, since=T)  # + a break where Python code uses the value read from the tensor
+
 def with_exception_after_break_propagates(x):
     with Recorder("raising"):
         v = x.sum().item()

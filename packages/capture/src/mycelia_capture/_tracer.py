@@ -18,6 +18,7 @@ import types
 from typing import Any
 
 from mycelia._errors import TracedValueError
+from mycelia_capture._blocks310 import OPS_310, Blocks310Mixin
 from mycelia_capture._breaks import GraphBreak, snapshot
 from mycelia_capture._calls import CallsMixin
 from mycelia_capture._effects import DELETED, EffectsMixin
@@ -34,6 +35,7 @@ from mycelia_capture.bytecode import (
     ForIter,
     IsOp,
     Jump,
+    JumpIfNotExcMatch,
     LoadGlobal,
     LoadMethod,
     LoadSuperAttr,
@@ -60,6 +62,7 @@ _INPLACE = {
 _COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt,
             ">=": operator.ge}
 _CONVERSIONS = {0: None, 1: str, 2: repr, 3: ascii}
+_PY310 = PY < (3, 11)
 _CODE_CACHE: dict[types.CodeType, CanonicalCode] = {}
 # Instructions the interpreter does not run (class bodies, star imports, generators): no resume there.
 _NOT_RESUMABLE = frozenset({"LOAD_BUILD_CLASS", "IMPORT_STAR", "SETUP_ANNOTATIONS", "LOAD_NAME", "STORE_NAME",
@@ -102,7 +105,7 @@ class Frame:
         return values
 
 
-class Tracer(CallsMixin, EffectsMixin):
+class Tracer(CallsMixin, EffectsMixin, Blocks310Mixin):
     """Executes instructions; :class:`~._calls.CallsMixin` holds loads, calls and guards."""
 
     def run_frame(self, frame: Frame) -> Var:
@@ -255,9 +258,8 @@ class Tracer(CallsMixin, EffectsMixin):
                 raise self.unsupported("yield")
             frame.collected.append(self.materialize(stack.pop()))
             stack.append(Var(None))
-        elif kind in (SetupBlock, PopBlock):
-            if kind is SetupBlock and instruction.kind != "finally":
-                raise self.unsupported("a `with` block")
+        elif kind in (SetupBlock, PopBlock, JumpIfNotExcMatch):  # 3.10 only
+            self.step_block(frame, instruction)
         else:
             raise self.unsupported(f"the {kind.__name__} instruction")
         return None
@@ -428,6 +430,8 @@ class Tracer(CallsMixin, EffectsMixin):
             stack.append(Var(len(self.materialize(stack[-1]))))
         elif name == "POP_BLOCK":
             pass
+        elif _PY310 and name in OPS_310:
+            self.step_op310(frame, name, arg)
         elif name == "PUSH_EXC_INFO":
             error = stack.pop()
             stack.append(Var(frame.handled))
@@ -443,8 +447,6 @@ class Tracer(CallsMixin, EffectsMixin):
             if arg:
                 stack.pop()
             raise CaptureAbort(error)
-        elif name.startswith("MATCH_") and PY < (3, 11):
-            raise self.unsupported("`match` statements (supported on Python 3.11+)")
         elif name in ("MATCH_SEQUENCE", "MATCH_MAPPING"):
             flag = 1 << 5 if name == "MATCH_SEQUENCE" else 1 << 6  # Py_TPFLAGS_SEQUENCE / MAPPING
             stack.append(Var(bool(type(self.real(stack[-1])).__flags__ & flag)))
@@ -476,9 +478,6 @@ class Tracer(CallsMixin, EffectsMixin):
                 return Unsupported(f"{error.reason} (inside an operator, property or callback: not resumable)",
                                    error.filename, error.lineno)
         for frame in frames:
-            if PY < (3, 11) and frame.code.regions:
-                return Unsupported(f"{error.reason} (in a function with try blocks: resumable on Python 3.11+)",
-                                   error.filename, error.lineno)
             if _NOT_RESUMABLE.intersection(getattr(i, "name", type(i).__name__) for i in frame.code.instructions):
                 return error
         try:
@@ -488,12 +487,11 @@ class Tracer(CallsMixin, EffectsMixin):
         return GraphBreak(error.reason, error.filename, error.lineno, states)
 
     def handle_exception(self, frame: Frame, error: BaseException, index: int | None = None) -> bool:
-        """Enter the handler of the try region around the failing instruction (3.11+ exception table)."""
+        """Enter the handler of the try region around the failing instruction (3.11+ exception table; 3.10:
+        :meth:`~._blocks310.Blocks310Mixin.handle_exception310`)."""
         index = frame.index - 1 if index is None else index
-        if PY < (3, 11):
-            if frame.code.region_at(index) is not None:
-                raise self.unsupported("an exception handled inside the function (supported on Python 3.11+)")
-            return False
+        if _PY310:
+            return self.handle_exception310(frame, error, index)
         region = frame.code.region_at(index)
         if region is None:
             return False
@@ -506,8 +504,6 @@ class Tracer(CallsMixin, EffectsMixin):
 
     def match_class(self, frame: Frame, count: int) -> None:
         """3.11+ MATCH_CLASS: the subject's positional (``__match_args__``) and keyword attributes, or None."""
-        if PY < (3, 11):
-            raise self.unsupported("class patterns in `match` (supported on Python 3.11+)")
         names, klass, subject = self.real(frame.stack.pop()), frame.stack.pop(), frame.stack.pop()
         if not isinstance(subject.value, self.real(klass)):
             frame.stack.append(Var(None))

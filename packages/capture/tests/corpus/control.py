@@ -197,7 +197,7 @@ def loop_over_reversed_sorted(x):
     return x * out[0], out
 
 
-@case((X0,), (X1,), supported_from=(3, 11))
+@case((X0,), (X1,))
 def try_except_python_error(x):
     try:
         v = {"a": 1}["b"]
@@ -221,7 +221,7 @@ def try_else_finally(x):
     return y, log
 
 
-@case((X0,), (X1,), supported_from=(3, 11))
+@case((X0,), (X1,))
 def try_except_as_message(x):
     try:
         int("nope")
@@ -257,7 +257,7 @@ def match_on_string(x, op):
             return x
 
 
-@case((X0, (2, 3)), (X1, (2, 3)), supported_from=(3, 11))
+@case((X0, (2, 3)), (X1, (2, 3)))
 def match_on_tuple(x, spec):
     match spec:
         case (a, b):
@@ -266,7 +266,7 @@ def match_on_tuple(x, spec):
             return x
 
 
-@case((X0,), (X1,), supported_from=(3, 11))
+@case((X0,), (X1,))
 def with_nullcontext(x):
     import contextlib
 

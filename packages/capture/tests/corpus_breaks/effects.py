@@ -383,7 +383,7 @@ def del_global_then_read(x):
     return x * GONE  # noqa: F821 - deleted on purpose: NameError
 
 
-@reg((X0,), (X1,), since=(3, 11))  # an exception handled inside: 3.11+
+@reg((X0,), (X1,))
 def del_global_then_catch_nameerror(x):
     global GONE
     y = x * GONE

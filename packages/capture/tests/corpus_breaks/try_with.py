@@ -1,6 +1,6 @@
 """Breaks inside ``try``/``except``/``else``/``finally`` and inside ``with`` blocks of user context
 managers (enter/exit recorded in a global log: they run exactly as eagerly), exceptions after breaks
-(same type and message). On 3.10 a break in a function with try blocks runs the function eagerly."""
+(same type and message), on every Python (3.10's block stack included)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ CASES: list = []
 ops = ms.ops
 LOG: list = []
 OBJ = types.SimpleNamespace(depth=0)
-T = (3, 11)  # breaks in functions with try/with blocks resume from 3.11 on
 
 
 def _reset():
@@ -57,7 +56,7 @@ class Depth:
 reg = registry(CASES, "try_with", _reset, _state)
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_inside_try(x):
     try:
         v = x.sum().item()
@@ -66,7 +65,7 @@ def break_inside_try(x):
     return x * v
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def break_inside_try_then_raise_caught(x):
     try:
         v = x.sum().item()
@@ -79,7 +78,7 @@ def break_inside_try_then_raise_caught(x):
     return r
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def break_inside_except(x):
     try:
         raise KeyError("k")
@@ -88,7 +87,7 @@ def break_inside_except(x):
     return x - v
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_inside_else(x):
     try:
         y = x * 2
@@ -99,7 +98,7 @@ def break_inside_else(x):
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_inside_finally(x):
     try:
         y = x + 1
@@ -108,7 +107,7 @@ def break_inside_finally(x):
     return y
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def break_inside_finally_while_raising(x):
     try:
         LOG.append("body")
@@ -117,7 +116,7 @@ def break_inside_finally_while_raising(x):
         LOG.append(int((x > 0).sum()))
 
 
-@reg((X0,), (X1,), (N0,), breaks=1, since=T)
+@reg((X0,), (X1,), (N0,), breaks=1)
 def tensor_branch_inside_try(x):
     try:
         if x.sum() > 0:
@@ -129,7 +128,7 @@ def tensor_branch_inside_try(x):
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_in_try_and_return_in_finally_order(x):
     try:
         LOG.append("try")
@@ -138,7 +137,7 @@ def break_in_try_and_return_in_finally_order(x):
         LOG.append("finally")
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def exception_type_kept_after_break(x):
     v = x.sum().item()
     if v > 1:
@@ -149,7 +148,7 @@ def exception_type_kept_after_break(x):
         LOG.append("done")
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def except_reraises_with_new_type(x):
     try:
         if x.sum() > 1:
@@ -159,7 +158,7 @@ def except_reraises_with_new_type(x):
         raise TypeError(f"wrapped: {e}") from e
 
 
-@reg((X0,), (X1,), breaks=2, since=T)
+@reg((X0,), (X1,), breaks=2)
 def nested_try_two_breaks(x):
     try:
         a = x.sum().item()
@@ -172,7 +171,7 @@ def nested_try_two_breaks(x):
     return x * (a + b)
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_in_loop_inside_try(x):
     try:
         for _ in range(3):
@@ -182,7 +181,7 @@ def break_in_loop_inside_try(x):
     return x
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def try_in_loop_with_break(x):
     for i in range(3):
         try:
@@ -192,7 +191,7 @@ def try_in_loop_with_break(x):
     return x
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_in_function_with_try_elsewhere(x):
     v = x.sum().item()
     try:
@@ -202,7 +201,7 @@ def break_in_function_with_try_elsewhere(x):
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_user_context_manager_break(x):
     with Recorder("a"):
         v = x.sum().item()
@@ -210,7 +209,7 @@ def with_user_context_manager_break(x):
     return x * v
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_global_context_manager_break(x):
     with RECORDER as r:
         y = x * float(x.mean())
@@ -218,7 +217,7 @@ def with_global_context_manager_break(x):
     return y
 
 
-@reg((X0,), (X1,), (N0,), breaks=1, since=T)
+@reg((X0,), (X1,), (N0,), breaks=1)
 def with_tensor_branch_inside(x):
     with Recorder("branch"):
         if x.sum() > 0:
@@ -228,7 +227,7 @@ def with_tensor_branch_inside(x):
     return y
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def with_exception_after_break_propagates(x):
     with Recorder("raising"):
         v = x.sum().item()
@@ -237,7 +236,7 @@ def with_exception_after_break_propagates(x):
     return x
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def with_swallowing_exit_after_break(x):
     with Recorder("swallow", swallow=True):
         v = x.sum().item()
@@ -247,7 +246,7 @@ def with_swallowing_exit_after_break(x):
     return x + 1
 
 
-@reg((X0,), (X1,), breaks=2, since=T)
+@reg((X0,), (X1,), breaks=2)
 def nested_withs_with_two_breaks(x):
     with Recorder("outer"):
         a = x.sum().item()
@@ -257,20 +256,20 @@ def nested_withs_with_two_breaks(x):
     return x * a + b
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_returns_from_inside_after_break(x):
     with Recorder("ret"):
         return x * x.min().item()
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_value_from_enter_used(x):
     with Depth() as d:
         y = x * d * float(x.sum())
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_in_loop_break_each_iteration(x):
     for i in range(2):
         with Recorder(f"loop{i}"):
@@ -278,7 +277,7 @@ def with_in_loop_break_each_iteration(x):
     return x
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_in_callee_breaks(x):
     def helper(t):
         with Recorder("callee"):
@@ -288,7 +287,7 @@ def with_in_callee_breaks(x):
     return helper(x) + 1
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_print_inside_break(x):
     with Recorder("p"):
         print("inside with")
@@ -297,7 +296,7 @@ def with_print_inside_break(x):
     return x
 
 
-@reg((X0,), (X1,), since=T)  # a with block: 3.11+
+@reg((X0,), (X1,))
 def with_no_break_effects_only(x):
     with Recorder("plain"):
         y = x * 2
@@ -320,7 +319,7 @@ def try_no_break_effects(x):
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_after_try_block_done(x):
     try:
         y = x * 2
@@ -329,7 +328,7 @@ def break_after_try_block_done(x):
     return y * y.sum().item()
 
 
-@reg((X0,), (X3,), breaks=2, since=T)
+@reg((X0,), (X3,), breaks=2)
 def break_in_except_handler_then_reraise(x):
     try:
         raise ValueError("first")
@@ -340,7 +339,7 @@ def break_in_except_handler_then_reraise(x):
     return x
 
 
-@reg((P0,), (N0,), breaks=2, since=T)
+@reg((P0,), (N0,), breaks=2)
 def while_inside_with(x):
     with Recorder("w"):
         while x.sum() < 10:

@@ -10,6 +10,9 @@ jumps to its handler. ``POP_EXCEPT`` closes that block and restores the saved ex
 The block stack is a static property of the instruction index (:func:`~.bytecode.stack.block_stacks`), so
 the tracer needs no block stack of its own: a frame resumed at an index after a graph break is inside the
 same blocks, and the six values of a running handler are ordinary stack slots (saved with the stack).
+
+:func:`chain_context` (implicit exception chaining) is not version specific: the tracer uses it on every
+version.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from mycelia_capture._values import CaptureAbort, Var
 from mycelia_capture.bytecode import CanonicalCode, JumpIfNotExcMatch, SetupBlock
 from mycelia_capture.bytecode.stack import Block, block_stacks
 
-__all__ = ["OPS_310", "Blocks310Mixin", "blocks_at"]
+__all__ = ["OPS_310", "Blocks310Mixin", "blocks_at", "chain_context"]
 
 #: the generic instructions whose 3.10 meaning differs from 3.11+ (handled by :meth:`Blocks310Mixin.step_op310`)
 OPS_310 = frozenset({"POP_EXCEPT", "RERAISE", "WITH_EXCEPT_START", "MATCH_KEYS", "MATCH_CLASS"})
@@ -33,6 +36,23 @@ def blocks_at(code: CanonicalCode, index: int) -> tuple[Block, ...]:
     if stacks is None:
         stacks = code.__dict__["_block_stacks"] = block_stacks(code)
     return stacks[index] or () if 0 <= index < len(stacks) else ()
+
+
+def chain_context(error: BaseException, handled: BaseException | None) -> None:
+    """Implicit chaining (every version; ceval's ``_PyErr_SetObject``): an exception raised while ``handled``
+    is being handled gets it as ``__context__``, a cycle through ``error`` being cut. Called when the error
+    reaches a frame's handlers, so a re-raised exception (``raise``, ``RERAISE``: the handled one, or one
+    whose context is already set) is left as it is."""
+    if not isinstance(handled, BaseException) or error is handled or error.__context__ is not None:
+        return
+    link, seen = handled, set()
+    while (context := link.__context__) is not None and id(link) not in seen:
+        seen.add(id(link))
+        if context is error:
+            link.__context__ = None
+            break
+        link = context
+    error.__context__ = handled
 
 
 def _triple(error: BaseException | None) -> list[Var]:

@@ -18,7 +18,7 @@ import types
 from typing import Any
 
 from mycelia._errors import TracedValueError
-from mycelia_capture._blocks310 import OPS_310, Blocks310Mixin
+from mycelia_capture._blocks310 import OPS_310, Blocks310Mixin, chain_context
 from mycelia_capture._breaks import GraphBreak, snapshot
 from mycelia_capture._calls import CallsMixin
 from mycelia_capture._effects import DELETED, EffectsMixin
@@ -442,11 +442,8 @@ class Tracer(CallsMixin, EffectsMixin, Blocks310Mixin):
             stack.append(Var(isinstance(stack[-1].value, kinds)))
         elif name == "POP_EXCEPT":
             frame.handled = stack.pop().value
-        elif name == "RERAISE":
-            error = stack.pop().value
-            if arg:
-                stack.pop()
-            raise CaptureAbort(error)
+        elif name == "RERAISE":  # pops the exception only (the oparg-th value below it is read, not popped)
+            raise CaptureAbort(stack.pop().value)
         elif name in ("MATCH_SEQUENCE", "MATCH_MAPPING"):
             flag = 1 << 5 if name == "MATCH_SEQUENCE" else 1 << 6  # Py_TPFLAGS_SEQUENCE / MAPPING
             stack.append(Var(bool(type(self.real(stack[-1])).__flags__ & flag)))
@@ -490,6 +487,7 @@ class Tracer(CallsMixin, EffectsMixin, Blocks310Mixin):
         """Enter the handler of the try region around the failing instruction (3.11+ exception table; 3.10:
         :meth:`~._blocks310.Blocks310Mixin.handle_exception310`)."""
         index = frame.index - 1 if index is None else index
+        chain_context(error, frame.handled)
         if _PY310:
             return self.handle_exception310(frame, error, index)
         region = frame.code.region_at(index)

@@ -345,3 +345,351 @@ def while_inside_with(x):
         while x.sum() < 10:
             x = ops.abs(x) * 2 + 0.1
     return x
+
+
+# -- the exception machinery itself (3.10's block stack: SETUP_FINALLY/SETUP_WITH, POP_EXCEPT, RERAISE,
+#    WITH_EXCEPT_START, JUMP_IF_NOT_EXC_MATCH), with and without breaks -------------------------------------
+class RaisingExit(Recorder):
+    """``__exit__`` raises (its error replaces the body's, which becomes its ``__context__``)."""
+
+    def __exit__(self, exc_type, exc, tb):
+        super().__exit__(exc_type, exc, tb)
+        raise RuntimeError(f"exit of {self.name} saw {exc_type.__name__ if exc_type else None}")
+
+
+class SwallowKeyError(Recorder):
+    def __exit__(self, exc_type, exc, tb):
+        super().__exit__(exc_type, exc, tb)
+        return exc_type is not None and issubclass(exc_type, KeyError)
+
+
+@reg((X0,), (X3,), breaks=1)
+def nested_try_in_with(x):
+    with Recorder("outer"):
+        try:
+            v = x.sum().item()
+            if v > 1:
+                raise KeyError("big")
+            LOG.append("no raise")
+        except KeyError as e:
+            LOG.append(f"caught {e}")
+            v = -v
+        finally:
+            LOG.append("inner finally")
+    return x * v
+
+
+@reg((X0,), (X1,))
+def nested_try_in_with_no_break(x):
+    with Recorder("outer"):
+        try:
+            with Recorder("inner"):
+                raise ValueError("deep")
+        except ValueError as e:
+            LOG.append(str(e))
+        y = x + 1
+    return y
+
+
+@reg((X0,), (X1,))
+def exception_in_exit_caught(x):
+    try:
+        with RaisingExit("r"):
+            LOG.append("body")
+            raise ValueError("body error")
+    except RuntimeError as e:
+        return x * 2, str(e), type(e.__context__).__name__, str(e.__context__)
+
+
+@reg((X0,), (X1,), compiles=None)
+def exception_in_exit_escapes(x):
+    with RaisingExit("escape"):
+        y = x + 1
+    return y
+
+
+@reg((X0,), (X3,), breaks=1)
+def exception_in_exit_after_break(x):
+    try:
+        with RaisingExit("late"):
+            if x.sum().item() > 1:
+                raise ValueError("big")
+    except RuntimeError as e:
+        LOG.append(str(e))
+    return x - 1
+
+
+@reg((X0,), (X1,))
+def with_suppressing_exception(x):
+    with SwallowKeyError("s"):
+        LOG.append("before")
+        raise KeyError("swallowed")
+    LOG.append("after")
+    return x * 3
+
+
+@reg((X0,), (X1,), compiles=None)
+def with_not_suppressing_other_exception(x):
+    with SwallowKeyError("s"):
+        raise IndexError("kept")
+    return x
+
+
+@reg((X0,), (X3,), breaks=1)
+def with_suppressing_after_break_then_more(x):
+    with SwallowKeyError("s2"):
+        if x.sum().item() > 1:
+            raise KeyError("swallowed")
+        x = x + 1
+    with Recorder("second"):
+        y = x * 2
+    return y
+
+
+@reg((X0,), (X1,))
+def break_in_finally_while_raising(x):
+    for i in range(3):
+        try:
+            LOG.append(i)
+            raise ValueError("dropped by break")
+        finally:
+            break  # noqa: B012 - on purpose: the exception is discarded
+    return x + i
+
+
+@reg((X0,), (X3,), breaks=1)
+def break_in_finally_while_raising_after_break(x):
+    out = x
+    for i in range(3):
+        try:
+            if out.sum().item() > 1:
+                raise ValueError("dropped")
+            out = out + 1
+        finally:
+            if i == 1:
+                break  # noqa: B012
+    return out
+
+
+@reg((X0,), (X1,))
+def continue_in_finally_while_raising(x):
+    total = 0
+    for i in range(3):
+        try:
+            if i % 2:
+                raise KeyError(i)
+            total += i
+        finally:
+            continue  # noqa: B012
+    return x * total
+
+
+@reg((X0,), (X1,))
+def return_inside_try_with_finally(x):
+    try:
+        LOG.append("try")
+        return x * 2
+    finally:
+        LOG.append("finally runs after the return value is computed")
+
+
+@reg((X0,), (X1,))
+def return_in_finally_overrides(x):
+    try:
+        return x * 2
+    finally:
+        return x * 3  # noqa: B012
+
+
+@reg((X0,), (X3,), breaks=1)
+def return_inside_try_finally_after_break(x):
+    try:
+        v = x.sum().item()
+        if v > 1:
+            return x * 0
+        LOG.append("small")
+    finally:
+        LOG.append("finally")
+    return x * v
+
+
+@reg((X0,), (X1,), compiles=None)
+def reraise_keeps_type_and_message(x):
+    try:
+        y = x + 1
+        raise LookupError(f"shape {tuple(y.shape)}")
+    except LookupError:
+        LOG.append("logged")
+        raise
+
+
+@reg((X0,), (X1,))
+def reraise_caught_outside_keeps_identity(x):
+    original = ValueError("original")
+    try:
+        try:
+            raise original
+        except ValueError:
+            raise
+    except ValueError as e:
+        return x, e is original, str(e), type(e).__name__
+
+
+@reg((X0,), (X3,), breaks=1)
+def reraise_after_break_keeps_type(x):
+    try:
+        if x.sum().item() > 1:
+            raise OverflowError(f"big {x.shape}")
+        y = x
+    except ArithmeticError:
+        LOG.append("re-raising")
+        raise
+    return y
+
+
+@reg((X0,), (X1,))
+def raise_from_sets_cause(x):
+    try:
+        try:
+            {}["missing"]
+        except KeyError as e:
+            raise ValueError("converted") from e
+    except ValueError as e:
+        return x + 1, str(e), type(e.__cause__).__name__, e.__suppress_context__, type(e.__context__).__name__
+
+
+@reg((X0,), (X1,))
+def raise_from_none_suppresses(x):
+    try:
+        try:
+            raise KeyError("k")
+        except KeyError:
+            raise ValueError("clean") from None
+    except ValueError as e:
+        return x, e.__cause__ is None, e.__suppress_context__, type(e.__context__).__name__
+
+
+@reg((X0,), (X1,))
+def implicit_context_in_handler(x):
+    try:
+        try:
+            raise KeyError("first")
+        except KeyError:
+            raise IndexError("second")  # noqa: B904 - the implicit context is what is tested
+    except IndexError as e:
+        return x, str(e), repr(e.__context__), e.__cause__ is None
+
+
+@reg((X0,), (X3,), compiles=None)
+def raise_from_escapes_after_work(x):
+    try:
+        y = x * 2
+        raise KeyError(f"k{y.shape[0]}")
+    except KeyError as e:
+        raise TypeError("escaped") from e
+
+
+@reg((X0,), (X1,))
+def except_tuple_and_order(x):
+    out = []
+    for error in (KeyError("a"), IndexError("b"), ZeroDivisionError("c"), ValueError("d")):
+        try:
+            raise error
+        except (KeyError, IndexError) as e:
+            out.append(("lookup", str(e)))
+        except ArithmeticError:
+            out.append("arith")
+        except Exception as e:
+            out.append(("other", type(e).__name__))
+        else:
+            out.append("none")
+    return x, out
+
+
+@reg((X0,), (X1,))
+def handled_exception_restored_after_nested(x):
+    try:
+        raise KeyError("outer")
+    except KeyError:
+        try:
+            raise ValueError("inner")
+        except ValueError:
+            pass
+        try:
+            raise  # the outer exception again, after the inner handler
+        except KeyError as e:
+            return x, str(e)
+
+
+def _reraise_helper():
+    LOG.append("helper re-raises")
+    raise  # the caller's handled exception (thread state, not the frame's)
+
+
+@reg((X0,), (X1,))
+def callee_bare_raise_reraises_callers_exception(x):
+    try:
+        try:
+            raise KeyError("from caller")
+        except KeyError:
+            _reraise_helper()
+    except KeyError as e:
+        return x + 1, str(e)
+
+
+@reg((X0,), (X1,))
+def handler_raise_unwinds_to_outer_and_restores(x):
+    out = []
+    try:
+        try:
+            raise KeyError("a")
+        except KeyError:
+            raise IndexError("b")  # noqa: B904
+    except IndexError as e:
+        out.append(str(e))
+    try:
+        raise  # nothing is handled any more
+    except RuntimeError as e:
+        out.append(str(e))
+    return x, out
+
+
+@reg((X0,), (X3,), breaks=1)
+def break_in_except_inside_loop_with_continue(x):
+    total = x * 0
+    for i in range(3):
+        try:
+            if i == 1:
+                raise ValueError(i)
+            total = total + i
+        except ValueError:
+            if total.sum().item() > 1:
+                continue
+            total = total - 1
+    return total
+
+
+@reg((X0,), (X3,), breaks=1)
+def with_inside_except_after_break(x):
+    try:
+        raise KeyError("k")
+    except KeyError as e:
+        with Recorder(f"in handler {e}"):
+            v = x.max().item()
+        y = x * v
+    return y
+
+
+@reg((X0,), (X3,), breaks=1)
+def raise_in_handler_inside_with_after_break(x):
+    try:
+        with Recorder("h"):
+            try:
+                raise KeyError("first")
+            except KeyError:
+                if x.sum().item() > 1:
+                    raise ValueError("second")  # noqa: B904
+                LOG.append("small")
+    except ValueError as e:
+        LOG.append((str(e), type(e.__context__).__name__))
+    return x

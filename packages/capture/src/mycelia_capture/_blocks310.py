@@ -26,7 +26,8 @@ from mycelia_capture.bytecode.stack import Block, block_stacks
 __all__ = ["OPS_310", "Blocks310Mixin", "blocks_at", "chain_context"]
 
 #: the generic instructions whose 3.10 meaning differs from 3.11+ (handled by :meth:`Blocks310Mixin.step_op310`)
-OPS_310 = frozenset({"POP_EXCEPT", "RERAISE", "WITH_EXCEPT_START", "MATCH_KEYS", "MATCH_CLASS"})
+OPS_310 = frozenset({"POP_EXCEPT", "RERAISE", "WITH_EXCEPT_START", "MATCH_KEYS", "MATCH_CLASS",
+                     "COPY_DICT_WITHOUT_KEYS"})
 _CANNOT_CATCH = "catching classes that do not inherit from BaseException is not allowed"
 
 
@@ -56,10 +57,10 @@ def chain_context(error: BaseException, handled: BaseException | None) -> None:
 
 
 def _triple(error: BaseException | None) -> list[Var]:
-    """An exception as the interpreter pushes it: traceback, value, type (None, None, None for none)."""
-    if error is None:
-        return [Var(None), Var(None), Var(None)]
-    return [Var(error.__traceback__), Var(error), Var(type(error))]
+    """An exception as the interpreter pushes it: traceback, value, type (None, None, None for none). The
+    traceback slot holds None: only ``WITH_EXCEPT_START`` passes it on, and it reads the value's own
+    ``__traceback__`` (as 3.11+ does); a traceback object in the stack could not be saved at a graph break."""
+    return [Var(None), Var(error), Var(type(error) if error is not None else None)]
 
 
 class Blocks310Mixin:
@@ -103,7 +104,8 @@ class Blocks310Mixin:
             del stack[-3:]
             raise CaptureAbort(error)
         elif name == "WITH_EXCEPT_START":  # __exit__(type, value, traceback), __exit__ 7 below the top
-            stack.append(self.call(stack[-7], [stack[-1], stack[-2], stack[-3]], {}))  # type: ignore[attr-defined]
+            traceback = Var(stack[-2].value.__traceback__)
+            stack.append(self.call(stack[-7], [stack[-1], stack[-2], traceback], {}))  # type: ignore[attr-defined]
         elif name == "MATCH_KEYS":  # 3.10 pushes the values (or None) and whether all keys matched
             keys, subject = self.real(stack[-1]), self.real(stack[-2])  # type: ignore[attr-defined]
             found = all(key in subject for key in keys)
@@ -115,6 +117,11 @@ class Blocks310Mixin:
             attributes = stack.pop()
             matched = attributes.value is not None
             stack.extend((attributes if matched else subject, Var(matched)))
+        elif name == "COPY_DICT_WITHOUT_KEYS":  # `**rest` in a mapping pattern: the subject less the keys
+            rest = dict(self.materialize(stack[-2]))  # type: ignore[attr-defined]
+            for key in self.real(stack[-1]):  # type: ignore[attr-defined]
+                del rest[key]
+            stack[-1] = self.created(rest)  # type: ignore[attr-defined]
 
     def handle_exception310(self, frame: Any, error: BaseException, index: int) -> bool:
         """Unwind the blocks open at ``index`` as ceval's ``exception_unwind`` does; False when none handles

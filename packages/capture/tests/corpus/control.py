@@ -266,6 +266,51 @@ def match_on_tuple(x, spec):
             return x
 
 
+class _Scale:
+    __match_args__ = ("factor", "shift")
+
+    def __init__(self, factor, shift=0.0):
+        self.factor = factor
+        self.shift = shift
+
+
+@case((X0, _Scale(2.0)), (X1, _Scale(3.0, 1.0)), (X1, "other"), compiles=3)
+def match_class_pattern(x, spec):
+    match spec:
+        case _Scale(f, shift=0.0):
+            return x * f
+        case _Scale(f, s):
+            return x * f + s
+        case str() as name:
+            return x, name
+        case _:
+            return x
+
+
+@case((X0, {"op": "scale", "by": 2.0}), (X1, {"op": "shift", "by": 1.0, "extra": 0}), (X1, {"op": "none"}), compiles=3)
+def match_mapping_pattern(x, spec):
+    match spec:
+        case {"op": "scale", "by": factor}:
+            return x * factor
+        case {"op": "shift", "by": b, **rest}:
+            return x + b, sorted(rest)
+        case {"op": op}:
+            return x, op
+
+
+@case((X0, 3), (X1, 2.5), (X1, "s"), compiles=3)
+def match_builtin_class_patterns(x, value):
+    match value:
+        case int(n) if n > 2:
+            return x * n
+        case float(v):
+            return x + v
+        case str():
+            return x
+        case _:
+            return x - 1
+
+
 @case((X0,), (X1,))
 def with_nullcontext(x):
     import contextlib

@@ -693,3 +693,24 @@ def raise_in_handler_inside_with_after_break(x):
     except ValueError as e:
         LOG.append((str(e), type(e.__context__).__name__))
     return x
+
+
+EMPTY: dict = {}
+
+
+@reg((X0,), (X3,), breaks=1)
+def break_in_finally_while_builtin_error_propagates(x):
+    try:
+        EMPTY["missing"]  # raised by the dict (a real traceback), not by a raise statement
+    finally:
+        LOG.append(round(x.sum().item(), 3))
+
+
+@reg((X0,), (X3,), breaks=1)
+def break_in_handler_of_builtin_error(x):
+    try:
+        EMPTY["missing"]
+    except KeyError as e:
+        LOG.append((str(e), round(float(x.max()), 3)))
+        y = x * 2
+    return y

@@ -501,7 +501,8 @@ class Tracer(CallsMixin, EffectsMixin, Blocks310Mixin):
         return True
 
     def match_class(self, frame: Frame, count: int) -> None:
-        """3.11+ MATCH_CLASS: the subject's positional (``__match_args__``) and keyword attributes, or None."""
+        """MATCH_CLASS: the subject's positional (``__match_args__``) and keyword attributes, or None (3.11+;
+        3.10's form is made from it by :meth:`~._blocks310.Blocks310Mixin.step_op310`)."""
         names, klass, subject = self.real(frame.stack.pop()), frame.stack.pop(), frame.stack.pop()
         if not isinstance(subject.value, self.real(klass)):
             frame.stack.append(Var(None))

@@ -134,9 +134,10 @@ def canonical_depths(co: CanonicalCode, start_depth: int = 0) -> list[int | None
 Block = tuple[str, int, int]
 
 
-def block_stacks(co: CanonicalCode) -> list[tuple[Block, ...] | None]:
+def block_stacks(co: CanonicalCode, strict: bool = False) -> list[tuple[Block, ...] | None]:
     """3.10: the block stack before each instruction (None: unreachable), outermost block first. The
-    compiler keeps it the same on every path to an instruction, so it is a static property of the index."""
+    compiler keeps it (and the stack depth) the same on every path to an instruction, so it is a static
+    property of the index; ``strict`` checks that (EncodeError on two paths that disagree)."""
     instrs = co.instructions
     n = len(instrs)
     # state before instruction i: (depth, blocks)
@@ -163,9 +164,9 @@ def block_stacks(co: CanonicalCode) -> list[tuple[Block, ...] | None]:
             if not blocks or blocks[-1][0] == "except":
                 raise EncodeError(f"POP_BLOCK without a block at {i}")
             edges.append((i + 1, (d, blocks[:-1])))
-        elif isinstance(ins, Op) and ins.name == "POP_EXCEPT":
+        elif isinstance(ins, Op) and ins.name in ("POP_EXCEPT", "END_ASYNC_FOR"):  # both close a handler block
             if not blocks or blocks[-1][0] != "except":
-                raise EncodeError(f"POP_EXCEPT without a handler block at {i}")
+                raise EncodeError(f"{ins.name} without a handler block at {i}")
             edges.append((i + 1, (d + stack_effect(ins, False), blocks[:-1])))
         else:
             if isinstance(ins, JUMP_CLASSES):
@@ -176,6 +177,8 @@ def block_stacks(co: CanonicalCode) -> list[tuple[Block, ...] | None]:
             if j < n and state[j] is None:
                 state[j] = sj
                 work.append(j)
+            elif strict and j < n and state[j] != sj:
+                raise EncodeError(f"{co.qualname}: instruction {j} reached with {state[j]} and with {sj}")
     return [None if st is None else st[1] for st in state]
 
 

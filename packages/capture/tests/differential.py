@@ -71,8 +71,8 @@ class Case:
     # eager_reason after the run: None = must be unset when compiles are expected; True = must be set
     # (e.g. the recompile limit was reached and later calls run eagerly).
     expect_eager_reason: bool | None = None
-    # Supported from this Python on; older versions run it eagerly with a reason (e.g. exception handling
-    # inside the function needs 3.11's exception table).
+    # Supported from this Python on; older versions run it eagerly with a reason (e.g. a break inside a
+    # comprehension, which has its own frame before 3.12).
     supported_from: tuple[int, int] | None = None
     # Captured with graph breaks (a host read, a branch on a tensor): expect_breaks breaks (default 1),
     # at least one graph, and no eager_reason.

@@ -186,8 +186,8 @@ def snapshot_after_step(frames: list[Any]) -> list[FrameState]:
                     cells[name] = NULL
         states.append(FrameState(frame.function, frame.code, frame.index,
                                  [v if v is NULL else saved_value(v.value) for v in frame.stack],
-                                 {k: saved_value(v.value) for k, v in _live(frame.code, frame.index, frame.locals).items()},
-                                 cells,
+                                 {k: saved_value(v.value)
+                                  for k, v in _live(frame.code, frame.index, frame.locals).items()}, cells,
                                  position != len(frames) - 1, frame.handled))
     return states
 
@@ -223,7 +223,7 @@ def saved_value(value: Any) -> Any:
     a numpy array's too) becomes its remaining items."""
     if isinstance(value, _ReplayIterator):
         return IteratorState(value.items[value.position:])
-    if isinstance(value, RUNNING_ITERATORS) or hasattr(type(value), "__next__") and \
-            type(value).__module__ in _ITERATOR_MODULES:  # not a file or a user's stateful iterator
+    if isinstance(value, RUNNING_ITERATORS) or (hasattr(type(value), "__next__") and \
+            type(value).__module__ in _ITERATOR_MODULES):  # not a file or a user's stateful iterator
         return IteratorState(list(value))
     return value

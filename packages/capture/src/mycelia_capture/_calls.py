@@ -299,6 +299,8 @@ class CallsMixin(ProvenanceMixin):
         frame = Frame(function, canonical_code, local_values, function_source)
         frame.collected = collected
         frame.entered_by_call = direct
+        if self.frames:  # the exception being handled is the thread's: a callee's bare `raise` re-raises it
+            frame.handled = self.frames[-1].handled  # type: ignore[attr-defined]
         for name in canonical_code.cellvars:
             cell = types.CellType()
             if name in local_values:

@@ -8,8 +8,6 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from mycelia import ir
 from mycelia._tensor import Tensor
 from mycelia.ir import GraphBuilder, TracedArray, recording

@@ -37,8 +37,9 @@ def _analyse(code: Any) -> list[frozenset[str]]:
     kills: list[str | None] = []
     for instruction in instructions:
         name = getattr(instruction, "name", None)
-        if type(instruction) is LoadGlobal and name in _FRAME_READERS or \
-                type(instruction) is Op and name in ("LOAD_NAME", "LOAD_GLOBAL") and instruction.arg in _FRAME_READERS:
+        reads_frame = name in _FRAME_READERS if type(instruction) is LoadGlobal else \
+            type(instruction) is Op and name in ("LOAD_NAME", "LOAD_GLOBAL") and instruction.arg in _FRAME_READERS
+        if reads_frame:
             return []
         if type(instruction) is Op and name in _READS:
             uses.append(frozenset((instruction.arg,)))

@@ -150,7 +150,7 @@ class ProvenanceMixin:
         raws = [a.raw if isinstance(a, Dynamic) else a.value for a in arguments]
         try:
             result = function(*raws)
-        except Exception:  # noqa: BLE001 - the real operation then raises it, on specialized values
+        except Exception:
             return None  # type: ignore[return-value]
         if type(result) not in (int, float, str, bool) and not isinstance(result, (np.ndarray, np.generic)):
             return None  # type: ignore[return-value]
@@ -182,7 +182,8 @@ class ProvenanceMixin:
                 if numbers else None
         raws = [a.raw if type(a) is Dynamic else a.value for a in (left, right)]
         numbers = all(type(raw) in (int, float) for raw in raws)
-        float_arrays = all(type(raw) in (int, float) or isinstance(raw, (np.ndarray, np.generic)) and raw.dtype.kind == "f"
+        float_arrays = all(type(raw) in (int, float) or (isinstance(raw, (np.ndarray, np.generic))
+                                                          and raw.dtype.kind == "f")
                            for raw in raws)  # numpy float arithmetic never raises (ints can overflow)
         if symbol in ("/", "//", "%") and numbers:
             if type(right) is Dynamic:
@@ -203,8 +204,8 @@ class ProvenanceMixin:
             return Var(type(raw))
         if function is isinstance and len(args) == 2 and type(args[1]) is not Dynamic:
             return Var(isinstance(raw, self.real(args[1])))
-        if function in (abs, str, repr, hash) and len(args) == 1 and type(raw) in (int, float) or \
-                function is round and len(args) == 2 and type(raw) is float and type(args[1].value) is int:
+        if (function in (abs, str, repr, hash) and len(args) == 1 and type(raw) in (int, float)) or \
+                (function is round and len(args) == 2 and type(raw) is float and type(args[1].value) is int):
             return self.derived(function, args, f"{function.__name__}({_label(args[0])})")
         if len(args) != 1:
             return None

@@ -166,7 +166,8 @@ def _stack_operation(instruction: Any, namespace: dict[str, Any]) -> tuple[int, 
     if name == "UNPACK_SEQUENCE":  # Python's own unpacking: its errors and messages
         count = instruction.arg
         names = [f"u{i}" for i in range(count)]
-        return 1, f"{''.join(n + ', ' for n in names)}= {{0}}\nr = ({''.join(n + ', ' for n in reversed(names))})\n", count
+        unpack = "".join(n + ", " for n in names)
+        return 1, f"{unpack}= {{0}}\nr = ({''.join(n + ', ' for n in reversed(names))})\n", count
     return None
 
 

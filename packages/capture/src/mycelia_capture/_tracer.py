@@ -18,6 +18,7 @@ import types
 from typing import Any
 
 from mycelia._errors import TracedValueError
+from mycelia_capture._blocks310 import OPS_310, Blocks310Mixin, chain_context
 from mycelia_capture._breaks import GraphBreak, snapshot
 from mycelia_capture._calls import CallsMixin
 from mycelia_capture._effects import DELETED, EffectsMixin
@@ -34,6 +35,7 @@ from mycelia_capture.bytecode import (
     ForIter,
     IsOp,
     Jump,
+    JumpIfNotExcMatch,
     LoadGlobal,
     LoadMethod,
     LoadSuperAttr,
@@ -60,6 +62,7 @@ INPLACE_OPERATORS = {
 COMPARE_OPERATORS = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt,
             ">=": operator.ge}
 _CONVERSIONS = {0: None, 1: str, 2: repr, 3: ascii}
+_PY310 = PY < (3, 11)
 _CODE_CACHE: dict[types.CodeType, CanonicalCode] = {}
 # Instructions the interpreter does not run (class bodies, star imports, generators): no resume there.
 _NOT_RESUMABLE = frozenset({"LOAD_BUILD_CLASS", "IMPORT_STAR", "SETUP_ANNOTATIONS", "LOAD_NAME", "STORE_NAME",
@@ -112,7 +115,7 @@ class Frame:
         return values
 
 
-class Tracer(CallsMixin, EffectsMixin):
+class Tracer(CallsMixin, EffectsMixin, Blocks310Mixin):
     """Executes instructions; :class:`~._calls.CallsMixin` holds loads, calls and guards."""
 
     def run_frame(self, frame: Frame) -> Var:
@@ -269,9 +272,8 @@ class Tracer(CallsMixin, EffectsMixin):
                 raise self.unsupported("yield")
             frame.collected.append(self.materialize(stack.pop()))
             stack.append(Var(None))
-        elif kind in (SetupBlock, PopBlock):
-            if kind is SetupBlock and instruction.kind != "finally":
-                raise self.unsupported("a `with` block")
+        elif kind in (SetupBlock, PopBlock, JumpIfNotExcMatch):  # 3.10 only
+            self.step_block(frame, instruction)
         else:
             raise self.unsupported(f"the {kind.__name__} instruction")
         return None
@@ -417,7 +419,7 @@ class Tracer(CallsMixin, EffectsMixin):
         elif name == "GET_ITER":
             stack.append(Var(self.iterate(stack.pop())))
         elif name in ("FORMAT_VALUE", "CONVERT_VALUE", "FORMAT_SIMPLE", "FORMAT_WITH_SPEC"):
-            spec = stack.pop() if name == "FORMAT_WITH_SPEC" or name == "FORMAT_VALUE" and arg & 4 else Var("")
+            spec = stack.pop() if name == "FORMAT_WITH_SPEC" or (name == "FORMAT_VALUE" and arg & 4) else Var("")
             operands = [stack.pop(), Var(arg & 3 if name == "FORMAT_VALUE" else arg if name == "CONVERT_VALUE" else 0),
                         Var(name != "CONVERT_VALUE"), spec]
             stack.append(self.text(_formatted, operands, "formatted value")
@@ -443,6 +445,8 @@ class Tracer(CallsMixin, EffectsMixin):
             stack.append(Var(len(self.materialize(stack[-1]))))
         elif name == "POP_BLOCK":
             pass
+        elif _PY310 and name in OPS_310:
+            self.step_op310(frame, name, arg)
         elif name == "PUSH_EXC_INFO":
             error = stack.pop()
             stack.append(Var(frame.handled))
@@ -453,13 +457,8 @@ class Tracer(CallsMixin, EffectsMixin):
             stack.append(Var(isinstance(stack[-1].value, kinds)))
         elif name == "POP_EXCEPT":
             frame.handled = stack.pop().value
-        elif name == "RERAISE":
-            error = stack.pop().value
-            if arg:
-                stack.pop()
-            raise CaptureAbort(error)
-        elif name.startswith("MATCH_") and PY < (3, 11):
-            raise self.unsupported("`match` statements (supported on Python 3.11+)")
+        elif name == "RERAISE":  # pops the exception only (the oparg-th value below it is read, not popped)
+            raise CaptureAbort(stack.pop().value)
         elif name in ("MATCH_SEQUENCE", "MATCH_MAPPING"):
             flag = 1 << 5 if name == "MATCH_SEQUENCE" else 1 << 6  # Py_TPFLAGS_SEQUENCE / MAPPING
             stack.append(Var(bool(type(self.real(stack[-1])).__flags__ & flag)))
@@ -489,8 +488,6 @@ class Tracer(CallsMixin, EffectsMixin):
             if not inner.entered_by_call or outer.after_call is None:
                 return "inside an operator, property or callback: not resumable"
         for frame in frames:
-            if PY < (3, 11) and frame.code.regions:
-                return "in a function with try blocks: resumable on Python 3.11+"
             if _NOT_RESUMABLE.intersection(getattr(i, "name", type(i).__name__) for i in frame.code.instructions):
                 return "code that cannot be resumed"
             if frame.collected is not None or (frame.code.name.startswith("<") and frame.code.name != "<lambda>"):
@@ -513,12 +510,12 @@ class Tracer(CallsMixin, EffectsMixin):
         return GraphBreak(error.reason, error.filename, error.lineno, states)
 
     def handle_exception(self, frame: Frame, error: BaseException, index: int | None = None) -> bool:
-        """Enter the handler of the try region around the failing instruction (3.11+ exception table)."""
+        """Enter the handler of the try region around the failing instruction (3.11+ exception table; 3.10:
+        :meth:`~._blocks310.Blocks310Mixin.handle_exception310`)."""
         index = frame.index - 1 if index is None else index
-        if PY < (3, 11):
-            if frame.code.region_at(index) is not None:
-                raise self.unsupported("an exception handled inside the function (supported on Python 3.11+)")
-            return False
+        chain_context(error, frame.handled)
+        if _PY310:
+            return self.handle_exception310(frame, error, index)
         region = frame.code.region_at(index)
         if region is None:
             return False
@@ -530,9 +527,8 @@ class Tracer(CallsMixin, EffectsMixin):
         return True
 
     def match_class(self, frame: Frame, count: int) -> None:
-        """3.11+ MATCH_CLASS: the subject's positional (``__match_args__``) and keyword attributes, or None."""
-        if PY < (3, 11):
-            raise self.unsupported("class patterns in `match` (supported on Python 3.11+)")
+        """MATCH_CLASS: the subject's positional (``__match_args__``) and keyword attributes, or None (3.11+;
+        3.10's form is made from it by :meth:`~._blocks310.Blocks310Mixin.step_op310`)."""
         names, klass, subject = self.real(frame.stack.pop()), frame.stack.pop(), frame.stack.pop()
         if not isinstance(subject.value, self.real(klass)):
             frame.stack.append(Var(None))

@@ -197,7 +197,7 @@ def loop_over_reversed_sorted(x):
     return x * out[0], out
 
 
-@case((X0,), (X1,), supported_from=(3, 11))
+@case((X0,), (X1,))
 def try_except_python_error(x):
     try:
         v = {"a": 1}["b"]
@@ -221,7 +221,7 @@ def try_else_finally(x):
     return y, log
 
 
-@case((X0,), (X1,), supported_from=(3, 11))
+@case((X0,), (X1,))
 def try_except_as_message(x):
     try:
         int("nope")
@@ -257,7 +257,7 @@ def match_on_string(x, op):
             return x
 
 
-@case((X0, (2, 3)), (X1, (2, 3)), supported_from=(3, 11))
+@case((X0, (2, 3)), (X1, (2, 3)))
 def match_on_tuple(x, spec):
     match spec:
         case (a, b):
@@ -266,7 +266,52 @@ def match_on_tuple(x, spec):
             return x
 
 
-@case((X0,), (X1,), supported_from=(3, 11))
+class _Scale:
+    __match_args__ = ("factor", "shift")
+
+    def __init__(self, factor, shift=0.0):
+        self.factor = factor
+        self.shift = shift
+
+
+@case((X0, _Scale(2.0)), (X1, _Scale(3.0, 1.0)), (X1, "other"), compiles=3)
+def match_class_pattern(x, spec):
+    match spec:
+        case _Scale(f, shift=0.0):
+            return x * f
+        case _Scale(f, s):
+            return x * f + s
+        case str() as name:
+            return x, name
+        case _:
+            return x
+
+
+@case((X0, {"op": "scale", "by": 2.0}), (X1, {"op": "shift", "by": 1.0, "extra": 0}), (X1, {"op": "none"}), compiles=3)
+def match_mapping_pattern(x, spec):
+    match spec:
+        case {"op": "scale", "by": factor}:
+            return x * factor
+        case {"op": "shift", "by": b, **rest}:
+            return x + b, sorted(rest)
+        case {"op": op}:
+            return x, op
+
+
+@case((X0, 3), (X1, 2.5), (X1, "s"), compiles=3)
+def match_builtin_class_patterns(x, value):
+    match value:
+        case int(n) if n > 2:
+            return x * n
+        case float(v):
+            return x + v
+        case str():
+            return x
+        case _:
+            return x - 1
+
+
+@case((X0,), (X1,))
 def with_nullcontext(x):
     import contextlib
 

@@ -179,8 +179,7 @@ def tensor_bool_in_helper(x):
     return x * 2 if positive(x) else -x
 
 
-@unsupported((X0,), (X1,), breaks=True, expect_breaks=2)  # a graph break: the rest resumes in its own graph; then Python uses the host value: another break
-
+@unsupported((X0,), (X1,), breaks=True, expect_breaks=2)  # two breaks: the host read, then Python using its value
 def asnumpy_use(x):
     a = x.asnumpy()
     return x * float(a.sum()), a.shape
@@ -209,8 +208,7 @@ def tolist_use(x):
     return x.tolist(), len(x.tolist())
 
 
-@unsupported((X0,), (X1,), breaks=True, expect_breaks=2)  # a graph break: the rest resumes in its own graph; then Python uses the host value: another break
-
+@unsupported((X0,), (X1,), breaks=True, expect_breaks=2)  # two breaks: the host read, then Python using its value
 def tensor_as_python_index(x):
     i = int(ops.argmax(x.sum(axis=1), 0))
     return x[i]

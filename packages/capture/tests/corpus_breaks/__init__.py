@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from corpus_breaks import branches, callees, effects, host_reads, loops, mixed, prints, try_with
+from corpus_breaks import branches, callees, effects, exceptions, host_reads, loops, mixed, prints, try_with
 
-MODULES = (effects, prints, host_reads, branches, loops, callees, try_with, mixed)
+MODULES = (effects, prints, host_reads, branches, loops, callees, try_with, exceptions, mixed)
 ALL_CASES = [c for module in MODULES for c in module.CASES]
 
 _names = [c.name for c in ALL_CASES]

@@ -213,8 +213,7 @@ def branch_raises(x):
     return x * 2
 
 
-@reg((X0,), (X3,), breaks=3)  # the branch, then float() in the message; then Python uses the host value: another break
-
+@reg((X0,), (X3,), breaks=3)  # the branch, float() in the message, the message
 def branch_raises_after_effect(x):
     LOG.append("checked")
     if x.sum() > 1.5:

@@ -144,7 +144,7 @@ def callee_raises_after_break(x):
     return raising_helper(x) * 2
 
 
-@reg((X0,), (X3,), breaks=1, since=(3, 11))  # the caller has a try block
+@reg((X0,), (X3,), breaks=1)
 def callee_raise_caught_by_caller(x):
     try:
         return raising_helper(x), "ok"

@@ -9,7 +9,7 @@ call, following ``corpus/unsupported.py``. :func:`registry` turns those into one
   compile count data dependent);
 - ``@reg(calls..., eager=True)``: code that runs the whole function eagerly, with a reason;
 - ``made=True``: the decorated function is the factory (closures, Cells, objects);
-- ``since=(3, 11)``: ``supported_from`` (older Pythons run the whole function eagerly).
+- ``since=(3, 12)``: ``supported_from`` (older Pythons run the whole function eagerly).
 """
 
 from __future__ import annotations

@@ -383,7 +383,7 @@ def del_global_then_read(x):
     return x * GONE  # noqa: F821 - deleted on purpose: NameError
 
 
-@reg((X0,), (X1,), since=(3, 11))  # an exception handled inside: 3.11+
+@reg((X0,), (X1,))
 def del_global_then_catch_nameerror(x):
     global GONE
     y = x * GONE
@@ -468,7 +468,6 @@ def global_increment_around_break(x):
 
 
 @reg((X0,), (X3,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def raise_after_break_keeps_effects(x):
     LOG.append("start")
     v = x.sum().item()

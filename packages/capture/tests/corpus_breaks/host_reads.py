@@ -35,20 +35,17 @@ def asnumpy_sum_scales(x):
 
 
 @reg((X0,), (X1,), breaks=3)  # + a break where Python code uses the value read from the tensor
-
 def asnumpy_whole_array(x):
     a = x.asnumpy()
     return x + float(np.abs(a).max()), a.shape
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def asnumpy_returned(x):  # (the harness compares lists, not numpy arrays)
     return (x * 2).asnumpy().tolist()
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def asnumpy_then_numpy_math(x):
     a = (x + 1).asnumpy()
     m = float(np.median(a))
@@ -106,7 +103,6 @@ def int_of_count(x):
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def int_used_as_range_bound(x):
     n = int((x > 0).sum())
     for _ in range(n):
@@ -115,14 +111,12 @@ def int_used_as_range_bound(x):
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def int_used_as_index(x):
     i = int(ops.argmax(x.sum(axis=1), 0))
     return x[i], i
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def int_used_for_slicing(x):
     k = int((x[0] > 0).sum())
     return x[:, :k]
@@ -188,7 +182,6 @@ def host_read_result_unused(x):
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def host_read_of_input_directly(x):
     a = x.asnumpy()
     return a.sum() > 0, x * 2
@@ -207,7 +200,6 @@ def host_read_logged(x):
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def host_read_into_new_tensor(x):
     v = x.sum().item()
     t = ms.Tensor(np.full((2, 3), v, np.float32))
@@ -215,7 +207,6 @@ def host_read_into_new_tensor(x):
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def host_read_in_helper(x):
     def norm(t):
         return float((t * t).sum()) ** 0.5
@@ -267,7 +258,6 @@ def host_read_scalar_arg_unchanged(x, k):
 
 
 @reg((X0,), (X1,), breaks=3)  # + a break where Python code uses the value read from the tensor
-
 def host_read_then_exception(x):
     v = x.sum().item()
     return x.reshape(int(abs(v) * 100) + 7, 1)
@@ -286,7 +276,6 @@ def host_read_to_string_key(x):
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def host_read_of_reduction_tuple(x):
     col = (x.sum(axis=0)).asnumpy()
     return x * ms.Tensor(col), [round(float(v), 4) for v in col]
@@ -305,7 +294,6 @@ def generator_expression_with_item(x):
 
 
 @reg((X0,), (X1,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def numpy_array_of_tensor(x):
     a = np.asarray(x.asnumpy()) * 2
     return ms.Tensor(a) + x

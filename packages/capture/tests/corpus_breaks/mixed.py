@@ -308,7 +308,6 @@ def tensor_dependent_return_in_middle_with_effects(x):
 
 
 @reg((X0,), (X3,), breaks=2)  # + a break where Python code uses the value read from the tensor
-
 def exception_after_break_same_message(x):
     v = x.max().item()
     if v > 0.5:

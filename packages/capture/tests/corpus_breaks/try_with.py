@@ -1,6 +1,6 @@
 """Breaks inside ``try``/``except``/``else``/``finally`` and inside ``with`` blocks of user context
 managers (enter/exit recorded in a global log: they run exactly as eagerly), exceptions after breaks
-(same type and message). On 3.10 a break in a function with try blocks runs the function eagerly."""
+(same type and message), on every Python (3.10's block stack included)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ CASES: list = []
 ops = ms.ops
 LOG: list = []
 OBJ = types.SimpleNamespace(depth=0)
-T = (3, 11)  # breaks in functions with try/with blocks resume from 3.11 on
 
 
 def _reset():
@@ -57,7 +56,7 @@ class Depth:
 reg = registry(CASES, "try_with", _reset, _state)
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_inside_try(x):
     try:
         v = x.sum().item()
@@ -66,7 +65,7 @@ def break_inside_try(x):
     return x * v
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def break_inside_try_then_raise_caught(x):
     try:
         v = x.sum().item()
@@ -79,7 +78,7 @@ def break_inside_try_then_raise_caught(x):
     return r
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def break_inside_except(x):
     try:
         raise KeyError("k")
@@ -88,7 +87,7 @@ def break_inside_except(x):
     return x - v
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_inside_else(x):
     try:
         y = x * 2
@@ -99,7 +98,7 @@ def break_inside_else(x):
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_inside_finally(x):
     try:
         y = x + 1
@@ -108,7 +107,7 @@ def break_inside_finally(x):
     return y
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def break_inside_finally_while_raising(x):
     try:
         LOG.append("body")
@@ -117,7 +116,7 @@ def break_inside_finally_while_raising(x):
         LOG.append(int((x > 0).sum()))
 
 
-@reg((X0,), (X1,), (N0,), breaks=1, since=T)
+@reg((X0,), (X1,), (N0,), breaks=1)
 def tensor_branch_inside_try(x):
     try:
         if x.sum() > 0:
@@ -129,7 +128,7 @@ def tensor_branch_inside_try(x):
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_in_try_and_return_in_finally_order(x):
     try:
         LOG.append("try")
@@ -138,8 +137,7 @@ def break_in_try_and_return_in_finally_order(x):
         LOG.append("finally")
 
 
-@reg((X0,), (X3,), breaks=2, since=T)  # + a break where Python code uses the value read from the tensor
-
+@reg((X0,), (X3,), breaks=2)  # + a break where Python code uses the value read from the tensor
 def exception_type_kept_after_break(x):
     v = x.sum().item()
     if v > 1:
@@ -150,7 +148,7 @@ def exception_type_kept_after_break(x):
         LOG.append("done")
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def except_reraises_with_new_type(x):
     try:
         if x.sum() > 1:
@@ -160,7 +158,7 @@ def except_reraises_with_new_type(x):
         raise TypeError(f"wrapped: {e}") from e
 
 
-@reg((X0,), (X1,), breaks=2, since=T)
+@reg((X0,), (X1,), breaks=2)
 def nested_try_two_breaks(x):
     try:
         a = x.sum().item()
@@ -173,7 +171,7 @@ def nested_try_two_breaks(x):
     return x * (a + b)
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_in_loop_inside_try(x):
     try:
         for _ in range(3):
@@ -183,7 +181,7 @@ def break_in_loop_inside_try(x):
     return x
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def try_in_loop_with_break(x):
     for i in range(3):
         try:
@@ -193,7 +191,7 @@ def try_in_loop_with_break(x):
     return x
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_in_function_with_try_elsewhere(x):
     v = x.sum().item()
     try:
@@ -203,7 +201,7 @@ def break_in_function_with_try_elsewhere(x):
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_user_context_manager_break(x):
     with Recorder("a"):
         v = x.sum().item()
@@ -211,7 +209,7 @@ def with_user_context_manager_break(x):
     return x * v
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_global_context_manager_break(x):
     with RECORDER as r:
         y = x * float(x.mean())
@@ -219,7 +217,7 @@ def with_global_context_manager_break(x):
     return y
 
 
-@reg((X0,), (X1,), (N0,), breaks=1, since=T)
+@reg((X0,), (X1,), (N0,), breaks=1)
 def with_tensor_branch_inside(x):
     with Recorder("branch"):
         if x.sum() > 0:
@@ -229,8 +227,7 @@ def with_tensor_branch_inside(x):
     return y
 
 
-@reg((X0,), (X3,), breaks=2, since=T)  # + a break where Python code uses the value read from the tensor
-
+@reg((X0,), (X3,), breaks=2)  # + a break where Python code uses the value read from the tensor
 def with_exception_after_break_propagates(x):
     with Recorder("raising"):
         v = x.sum().item()
@@ -239,7 +236,7 @@ def with_exception_after_break_propagates(x):
     return x
 
 
-@reg((X0,), (X3,), breaks=1, since=T)
+@reg((X0,), (X3,), breaks=1)
 def with_swallowing_exit_after_break(x):
     with Recorder("swallow", swallow=True):
         v = x.sum().item()
@@ -249,7 +246,7 @@ def with_swallowing_exit_after_break(x):
     return x + 1
 
 
-@reg((X0,), (X1,), breaks=2, since=T)
+@reg((X0,), (X1,), breaks=2)
 def nested_withs_with_two_breaks(x):
     with Recorder("outer"):
         a = x.sum().item()
@@ -259,20 +256,20 @@ def nested_withs_with_two_breaks(x):
     return x * a + b
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_returns_from_inside_after_break(x):
     with Recorder("ret"):
         return x * x.min().item()
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_value_from_enter_used(x):
     with Depth() as d:
         y = x * d * float(x.sum())
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_in_loop_break_each_iteration(x):
     for i in range(2):
         with Recorder(f"loop{i}"):
@@ -280,7 +277,7 @@ def with_in_loop_break_each_iteration(x):
     return x
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_in_callee_breaks(x):
     def helper(t):
         with Recorder("callee"):
@@ -290,7 +287,7 @@ def with_in_callee_breaks(x):
     return helper(x) + 1
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def with_print_inside_break(x):
     with Recorder("p"):
         print("inside with")
@@ -299,7 +296,7 @@ def with_print_inside_break(x):
     return x
 
 
-@reg((X0,), (X1,), since=T)  # a with block: 3.11+
+@reg((X0,), (X1,))
 def with_no_break_effects_only(x):
     with Recorder("plain"):
         y = x * 2
@@ -322,7 +319,7 @@ def try_no_break_effects(x):
     return y
 
 
-@reg((X0,), (X1,), breaks=1, since=T)
+@reg((X0,), (X1,), breaks=1)
 def break_after_try_block_done(x):
     try:
         y = x * 2
@@ -331,7 +328,7 @@ def break_after_try_block_done(x):
     return y * y.sum().item()
 
 
-@reg((X0,), (X3,), breaks=2, since=T)
+@reg((X0,), (X3,), breaks=2)
 def break_in_except_handler_then_reraise(x):
     try:
         raise ValueError("first")
@@ -342,9 +339,224 @@ def break_in_except_handler_then_reraise(x):
     return x
 
 
-@reg((P0,), (N0,), breaks=2, since=T)
+@reg((P0,), (N0,), breaks=2)
 def while_inside_with(x):
     with Recorder("w"):
         while x.sum() < 10:
             x = ops.abs(x) * 2 + 0.1
+    return x
+
+
+# -- the exception machinery itself (3.10's block stack: SETUP_FINALLY/SETUP_WITH, POP_EXCEPT, RERAISE,
+#    WITH_EXCEPT_START, JUMP_IF_NOT_EXC_MATCH), with and without breaks -------------------------------------
+class RaisingExit(Recorder):
+    """``__exit__`` raises (its error replaces the body's, which becomes its ``__context__``)."""
+
+    def __exit__(self, exc_type, exc, tb):
+        super().__exit__(exc_type, exc, tb)
+        raise RuntimeError(f"exit of {self.name} saw {exc_type.__name__ if exc_type else None}")
+
+
+class SwallowKeyError(Recorder):
+    def __exit__(self, exc_type, exc, tb):
+        super().__exit__(exc_type, exc, tb)
+        return exc_type is not None and issubclass(exc_type, KeyError)
+
+
+@reg((X0,), (X3,), breaks=1)
+def nested_try_in_with(x):
+    with Recorder("outer"):
+        try:
+            v = x.sum().item()
+            if v > 1:
+                raise KeyError("big")
+            LOG.append("no raise")
+        except KeyError as e:
+            LOG.append(f"caught {e}")
+            v = -v
+        finally:
+            LOG.append("inner finally")
+    return x * v
+
+
+@reg((X0,), (X1,))
+def nested_try_in_with_no_break(x):
+    with Recorder("outer"):
+        try:
+            with Recorder("inner"):
+                raise ValueError("deep")
+        except ValueError as e:
+            LOG.append(str(e))
+        y = x + 1
+    return y
+
+
+@reg((X0,), (X1,))
+def exception_in_exit_caught(x):
+    try:
+        with RaisingExit("r"):
+            LOG.append("body")
+            raise ValueError("body error")
+    except RuntimeError as e:
+        return x * 2, str(e), type(e.__context__).__name__, str(e.__context__)
+
+
+@reg((X0,), (X1,), compiles=None)
+def exception_in_exit_escapes(x):
+    with RaisingExit("escape"):
+        y = x + 1
+    return y
+
+
+@reg((X0,), (X3,), breaks=1)
+def exception_in_exit_after_break(x):
+    try:
+        with RaisingExit("late"):
+            if x.sum().item() > 1:
+                raise ValueError("big")
+    except RuntimeError as e:
+        LOG.append(str(e))
+    return x - 1
+
+
+@reg((X0,), (X1,))
+def with_suppressing_exception(x):
+    with SwallowKeyError("s"):
+        LOG.append("before")
+        raise KeyError("swallowed")
+    LOG.append("after")
+    return x * 3
+
+
+@reg((X0,), (X1,), compiles=None)
+def with_not_suppressing_other_exception(x):
+    with SwallowKeyError("s"):
+        raise IndexError("kept")
+    return x
+
+
+@reg((X0,), (X3,), breaks=1)
+def with_suppressing_after_break_then_more(x):
+    with SwallowKeyError("s2"):
+        if x.sum().item() > 1:
+            raise KeyError("swallowed")
+        x = x + 1
+    with Recorder("second"):
+        y = x * 2
+    return y
+
+
+@reg((X0,), (X1,))
+def break_in_finally_while_raising(x):
+    for i in range(3):
+        try:
+            LOG.append(i)
+            raise ValueError("dropped by break")
+        finally:
+            break  # noqa: B012 - on purpose: the exception is discarded
+    return x + i
+
+
+@reg((X0,), (X3,), breaks=1)
+def break_in_finally_while_raising_after_break(x):
+    out = x
+    for i in range(3):
+        try:
+            if out.sum().item() > 1:
+                raise ValueError("dropped")
+            out = out + 1
+        finally:
+            if i == 1:
+                break  # noqa: B012
+    return out
+
+
+@reg((X0,), (X1,))
+def continue_in_finally_while_raising(x):
+    total = 0
+    for i in range(3):
+        try:
+            if i % 2:
+                raise KeyError(i)
+            total += i
+        finally:
+            continue  # noqa: B012
+    return x * total
+
+
+@reg((X0,), (X1,))
+def return_inside_try_with_finally(x):
+    try:
+        LOG.append("try")
+        return x * 2
+    finally:
+        LOG.append("finally runs after the return value is computed")
+
+
+@reg((X0,), (X1,))
+def return_in_finally_overrides(x):
+    try:
+        return x * 2
+    finally:
+        return x * 3  # noqa: B012
+
+
+@reg((X0,), (X3,), breaks=1)
+def return_inside_try_finally_after_break(x):
+    try:
+        v = x.sum().item()
+        if v > 1:
+            return x * 0
+        LOG.append("small")
+    finally:
+        LOG.append("finally")
+    return x * v
+
+
+@reg((X0,), (X3,), breaks=1)
+def reraise_after_break_keeps_type(x):
+    try:
+        if x.sum().item() > 1:
+            raise OverflowError(f"big {x.shape}")
+        y = x
+    except ArithmeticError:
+        LOG.append("re-raising")
+        raise
+    return y
+
+
+@reg((X0,), (X1,))
+def raise_from_sets_cause(x):
+    try:
+        try:
+            {}["missing"]
+        except KeyError as e:
+            raise ValueError("converted") from e
+    except ValueError as e:
+        return x + 1, str(e), type(e.__cause__).__name__, e.__suppress_context__, type(e.__context__).__name__
+
+
+@reg((X0,), (X3,), breaks=1)
+def with_inside_except_after_break(x):
+    try:
+        raise KeyError("k")
+    except KeyError as e:
+        with Recorder(f"in handler {e}"):
+            v = x.max().item()
+        y = x * v
+    return y
+
+
+@reg((X0,), (X3,), breaks=1)
+def raise_in_handler_inside_with_after_break(x):
+    try:
+        with Recorder("h"):
+            try:
+                raise KeyError("first")
+            except KeyError:
+                if x.sum().item() > 1:
+                    raise ValueError("second")  # noqa: B904
+                LOG.append("small")
+    except ValueError as e:
+        LOG.append((str(e), type(e.__context__).__name__))
     return x

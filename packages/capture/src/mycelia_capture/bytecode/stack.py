@@ -25,7 +25,7 @@ from .instructions import (
     TryRegion,
 )
 
-__all__ = ["stack_effect", "is_terminal", "depth_dataflow", "canonical_depths", "blocks_to_regions"]
+__all__ = ["stack_effect", "is_terminal", "depth_dataflow", "canonical_depths", "block_stacks", "blocks_to_regions"]
 
 _ARGVAL_OPS = frozenset(set(opcode.hasconst) | set(opcode.hasname) | set(opcode.haslocal) | set(opcode.hasfree))
 TERMINAL_NAMES = frozenset({"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE"})
@@ -128,12 +128,20 @@ def canonical_depths(co: CanonicalCode, start_depth: int = 0) -> list[int | None
     return depth_dataflow(len(instrs), start_depth, succ)
 
 
-def blocks_to_regions(co: CanonicalCode) -> list[TryRegion]:
-    """3.10: derive flat exception regions from the SETUP_*/POP_BLOCK block stack."""
+#: a 3.10 block: ("finally", handler, level) for SETUP_FINALLY/SETUP_WITH, ("except", handler, level) for the
+#: EXCEPT_HANDLER block the interpreter pushes on entering ``handler`` (the saved exception triple starts
+#: at ``level``)
+Block = tuple[str, int, int]
+
+
+def block_stacks(co: CanonicalCode, strict: bool = False) -> list[tuple[Block, ...] | None]:
+    """3.10: the block stack before each instruction (None: unreachable), outermost block first. The
+    compiler keeps it (and the stack depth) the same on every path to an instruction, so it is a static
+    property of the index; ``strict`` checks that (EncodeError on two paths that disagree)."""
     instrs = co.instructions
     n = len(instrs)
-    # state before instruction i: (depth, blocks); a block is (handler, level) or ("except",)
-    state: list[tuple[int, tuple[tuple[int, int] | tuple[str], ...]] | None] = [None] * n
+    # state before instruction i: (depth, blocks)
+    state: list[tuple[int, tuple[Block, ...]] | None] = [None] * n
     if n == 0:
         return []
     from ._native import GEN_FLAGS
@@ -146,19 +154,19 @@ def blocks_to_regions(co: CanonicalCode) -> list[TryRegion]:
         assert st is not None
         d, blocks = st
         ins = instrs[i]
-        edges: list[tuple[int, tuple[int, tuple[tuple[int, int] | tuple[str], ...]]]] = []
+        edges: list[tuple[int, tuple[int, tuple[Block, ...]]]] = []
         if isinstance(ins, SetupBlock):
             jd = d + stack_effect(ins, True)
             level = jd - 6
-            edges.append((ins.target, (jd, (*blocks, ("except",)))))
-            edges.append((i + 1, (d + stack_effect(ins, False), (*blocks, (ins.target, level)))))
+            edges.append((ins.target, (jd, (*blocks, ("except", ins.target, level)))))
+            edges.append((i + 1, (d + stack_effect(ins, False), (*blocks, ("finally", ins.target, level)))))
         elif isinstance(ins, PopBlock):
-            if not blocks or blocks[-1] == ("except",):
+            if not blocks or blocks[-1][0] == "except":
                 raise EncodeError(f"POP_BLOCK without a block at {i}")
             edges.append((i + 1, (d, blocks[:-1])))
-        elif isinstance(ins, Op) and ins.name == "POP_EXCEPT":
-            if not blocks or blocks[-1] != ("except",):
-                raise EncodeError(f"POP_EXCEPT without a handler block at {i}")
+        elif isinstance(ins, Op) and ins.name in ("POP_EXCEPT", "END_ASYNC_FOR"):  # both close a handler block
+            if not blocks or blocks[-1][0] != "except":
+                raise EncodeError(f"{ins.name} without a handler block at {i}")
             edges.append((i + 1, (d + stack_effect(ins, False), blocks[:-1])))
         else:
             if isinstance(ins, JUMP_CLASSES):
@@ -169,13 +177,18 @@ def blocks_to_regions(co: CanonicalCode) -> list[TryRegion]:
             if j < n and state[j] is None:
                 state[j] = sj
                 work.append(j)
+            elif strict and j < n and state[j] != sj:
+                raise EncodeError(f"{co.qualname}: instruction {j} reached with {state[j]} and with {sj}")
+    return [None if st is None else st[1] for st in state]
+
+
+def blocks_to_regions(co: CanonicalCode) -> list[TryRegion]:
+    """3.10: derive flat exception regions from the SETUP_*/POP_BLOCK block stack."""
     regions: list[TryRegion] = []
-    for i, st in enumerate(state):
-        if st is None:
-            continue
-        inner = [b for b in st[1] if b != ("except",)]
+    for i, blocks in enumerate(block_stacks(co)):
+        inner = [b for b in blocks or () if b[0] != "except"]
         if inner:
-            h, level = inner[-1]  # type: ignore[misc]
+            _kind, h, level = inner[-1]
             regions.append(TryRegion(i, i + 1, h, level, False))
     from .decode import normalise_regions
 

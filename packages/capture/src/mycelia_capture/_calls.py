@@ -108,6 +108,9 @@ class CallsMixin(ProvenanceMixin):
     def apply_real(self, function: Any, args: list[Var]) -> Var:
         """An operator on the operands' real values (on traced tensors: an op recorded in the graph).
         A user class's Python dunder method is traced instead of run."""
+        if len(args) == 1 and type(args[0]) is Dynamic and function in (operator.neg, operator.pos) \
+                and type(args[0].raw) in (int, float):
+            return self.derived(function, args, f"{'-' if function is operator.neg else '+'}{args[0].source.describe()}")
         dunders = _DUNDERS.get(function)
         if dunders is not None:
             result = self.user_dunder(args, *dunders)

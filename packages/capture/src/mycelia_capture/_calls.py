@@ -25,8 +25,9 @@ _UNSUPPORTED_BUILTINS = {
     "input": "input()", "open": "open()",
     "exec": "exec()", "eval": "eval()", "globals": "globals()", "locals": "locals()", "vars": "vars()",
     "breakpoint": "breakpoint()", "id": "id() (object identities differ between calls)", "compile": "compile()",
-    "setattr": None, "delattr": None,
+    "setattr": None, "delattr": None, "dir": "dir()",
 }
+_FRAME_READERS = frozenset({"exec", "eval", "globals", "locals", "vars", "dir", "breakpoint"})
 _CALLBACK_BUILTINS = {"map", "filter", "sorted", "min", "max", "reduce", "iter", "next"}
 
 _REAL_PREFIXES = ("numpy", "ml_dtypes", "math", "operator", "functools", "itertools", "copy", "dataclasses")
@@ -156,7 +157,9 @@ class CallsMixin(ProvenanceMixin):
         receiver = getattr(function, "__self__", None)
         if receiver is builtins or receiver is None:
             if _UNSUPPORTED_BUILTINS.get(name):
-                raise self.unsupported(f"calls {_UNSUPPORTED_BUILTINS[name]}", breakable=True)
+                # Builtins that read the calling frame would read the resume's frame after a break.
+                frame_reader = name in _FRAME_READERS and not (name in ("vars", "dir") and args)
+                raise self.unsupported(f"calls {_UNSUPPORTED_BUILTINS[name]}", breakable=not frame_reader)
             if name in ("getattr", "hasattr") and len(args) >= 2:
                 return self._getattr_builtin(name, args)
             if name == "print":

@@ -130,6 +130,14 @@ class ProvenanceMixin:
         """A value saved at a graph break: a host number (or numeric array) as a Dynamic, else loaded."""
         if type(value) in (int, float) or (isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf"):
             return self.dynamic(value, source, volatile)
+        if isinstance(value, types.MethodType) and not isinstance(value.__self__, (type, types.ModuleType)):
+            # a `with` block's __exit__ (bound to a manager made in the call): the method's function, and
+            # the type of what it is bound to -- the manager is a new object every call
+            self.guards.add(Attr(source, "__func__"), "identity", value.__func__)
+            self.guards.add(Attr(source, "__self__"), "type", type(value.__self__))
+            self.known.setdefault(id(value.__self__), Var(value.__self__, Attr(source, "__self__")))
+            self.keep.append(value)
+            return Var(value, source)
         return self.load(value, source)
 
     def specialize(self, var: Dynamic) -> None:

@@ -20,6 +20,36 @@ def _live(value: Any) -> Any:
     return iter(value.items) if isinstance(value, IteratorState) else value
 
 
+def _frame_locals(frame: Frame) -> dict[str, Any]:
+    values = {name: var.value for name, var in frame.locals.items()}
+    for name, (_kind, cell, _source) in frame.cells.items():
+        try:
+            values[name] = cell.cell_contents
+        except ValueError:
+            pass
+    return values
+
+
+def _scoped(builtin: Any) -> Any:
+    """``eval``/``exec`` in the interpreted frame (explicit namespaces are kept)."""
+    def make(frame: Frame) -> Any:
+        def run(source: Any, globals_: Any = None, locals_: Any = None) -> Any:
+            namespace = frame.function.__globals__ if globals_ is None else globals_
+            return builtin(source, namespace, _frame_locals(frame) if globals_ is None and locals_ is None else locals_)
+        return run
+    return make
+
+
+_FRAME_READERS: dict[Any, Any] = {
+    locals: lambda frame: lambda: _frame_locals(frame),
+    globals: lambda frame: lambda: frame.function.__globals__,
+    vars: lambda frame: lambda *obj: vars(*obj) if obj else _frame_locals(frame),
+    dir: lambda frame: lambda *obj: dir(*obj) if obj else sorted(_frame_locals(frame)),
+    eval: _scoped(eval),
+    exec: _scoped(exec),
+}
+
+
 class RealTracer(Tracer):
     def __init__(self, config: Any) -> None:
         super().__init__(config, None)  # type: ignore[arg-type]
@@ -84,7 +114,11 @@ class RealTracer(Tracer):
 
     def call(self, callee: Any, args: list[Var], kwargs: dict[str, Var]) -> Var:
         self.direct_call = False
-        return Var(self.user_call(callee.value, [a.value for a in args], {k: v.value for k, v in kwargs.items()}))
+        function = callee.value
+        values = [a.value for a in args]
+        if function in _FRAME_READERS and self.frames:  # they read the interpreted frame, not this one
+            function = _FRAME_READERS[function](self.frames[-1])
+        return Var(self.user_call(function, values, {k: v.value for k, v in kwargs.items()}))
 
     def user_call(self, function: Any, args: Any, kwargs: dict[str, Any]) -> Any:
         """Real code, with errors located at the interpreted user line (not at the interpreter)."""

@@ -111,7 +111,8 @@ class CallsMixin(ProvenanceMixin):
         A user class's Python dunder method is traced instead of run."""
         if len(args) == 1 and type(args[0]) is Dynamic and function in (operator.neg, operator.pos) \
                 and type(args[0].raw) in (int, float):
-            return self.derived(function, args, f"{'-' if function is operator.neg else '+'}{args[0].source.describe()}")
+            sign = "-" if function is operator.neg else "+"
+            return self.derived(function, args, f"{sign}{args[0].source.describe()}")
         dunders = _DUNDERS.get(function)
         if dunders is not None:
             result = self.user_dunder(args, *dunders)

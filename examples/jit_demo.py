@@ -24,7 +24,7 @@ def train_step(x, labels, *params):
 
 @ms.jit
 def report(x):
-    print("mean:", x.mean())  # replayed after the graph, with the graph's value
+    print("mean:", x.mean())  # a graph break: the text appears here, as eagerly (print_breaks=False replays it)
     scale = float(x.max().asnumpy())  # a host read: a graph break; the rest resumes in a second graph
     return x * scale
 

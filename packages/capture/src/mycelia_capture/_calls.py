@@ -164,6 +164,9 @@ class CallsMixin(ProvenanceMixin):
             if name in ("getattr", "hasattr") and len(args) >= 2:
                 return self._getattr_builtin(name, args)
             if name == "print":
+                if self.config.print_breaks and self.breaks_allowed and self.break_refusal() is None:  # type: ignore[attr-defined]
+                    raise self.unsupported("print() runs where the program reaches it (jit_config print_breaks)",
+                                           breakable=True)
                 return self.record_print(args, kwargs)  # type: ignore[attr-defined, no-any-return]
             if name in ("setattr", "delattr") and len(args) >= 2 and self.is_outside(args[0]):
                 value = args[2] if name == "setattr" and len(args) > 2 else DELETED

@@ -263,7 +263,8 @@ class _State:
             found.step = generate_step(found, self, MISS)
             # Where it broke, and through which functions: another caller's locals, or the same helper
             # called again from the same function, is the same break.
-            site = (tuple(frame.function.__code__ for frame in broken.frames), broken.frames[-1].index)
+            # (By line, not instruction: 3.12+ duplicates small blocks, so one line can have two copies.)
+            site = (tuple(frame.function.__code__ for frame in broken.frames), broken.lineno, broken.reason)
             if site not in self.break_sites:  # other locals or another caller: still the same break
                 self.break_sites.add(site)
                 self.breaks.append((broken.filename, broken.lineno, broken.reason))

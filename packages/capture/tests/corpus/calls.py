@@ -191,7 +191,7 @@ def builtin_iter_next():
     return first, rest, next(iter([]), "empty")
 
 
-@case((), compiles=None, graph_break=True, expect_breaks=2)  # each id() call breaks the graph (runs for real)
+@case((), compiles=None, graph_break=True, expect_breaks=1)  # each id() call breaks the graph (runs for real)
 def builtin_type_and_id_equality():
     a = [1]
     b = a

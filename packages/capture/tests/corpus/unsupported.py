@@ -14,6 +14,7 @@ CASES: list = []
 case = registrar(CASES, "unsupported")
 ops = ms.ops
 X0, X1, N0, P0 = a23(0), a23(1), -abs(a23(2)) - 0.1, abs(a23(3)) + 0.1
+REPLAY_PRINTS = {"jit_config": {"print_breaks": False}}  # prints replayed after the graph (no break)
 LOG: list = []
 TABLE: dict = {}
 COUNTER = 0
@@ -66,7 +67,7 @@ def generator_with_return_value(x):
     return "done"
 
 
-@unsupported((X0,), (X1,), supported=True, compiles=1)  # side effects replayed after the graph
+@unsupported((X0,), (X1,), supported=True, compiles=1, jit_kwargs=REPLAY_PRINTS)  # replayed after the graph
 def print_python_values(x):
     print("start", 1, 2.5, [1, "a"])
     y = x * 2
@@ -74,7 +75,7 @@ def print_python_values(x):
     return y
 
 
-@unsupported((X0,), (X1,), supported=True, compiles=1)  # side effects replayed after the graph
+@unsupported((X0,), (X1,), supported=True, compiles=1, jit_kwargs=REPLAY_PRINTS)  # replayed after the graph
 def print_tensor_and_shape(x):
     y = x + 1
     print(y.shape, y.dtype)
@@ -82,7 +83,7 @@ def print_tensor_and_shape(x):
     return y
 
 
-@unsupported((X0,), (X1,), supported=True, compiles=1)  # side effects replayed after the graph
+@unsupported((X0,), (X1,), supported=True, compiles=1, jit_kwargs=REPLAY_PRINTS)  # replayed after the graph
 def print_inside_helper(x):
     def show(t):
         print(f"helper sees ndim={t.ndim}")
@@ -164,7 +165,7 @@ def tensor_dependent_if_on_max(x):
     return y
 
 
-@unsupported((X0,), (N0,), breaks=True, expect_breaks=2)  # a graph break: the rest resumes in its own graph
+@unsupported((X0,), (N0,), breaks=True, expect_breaks=1)  # a graph break: the rest resumes in its own graph
 def tensor_dependent_while(x):
     n = 0
     while (x * (n + 1)).sum() < 1.0 and n < 5:
@@ -203,7 +204,7 @@ def int_of_tensor(x):
     return x[:, :1] * n, n
 
 
-@unsupported((X0,), (X1,), breaks=True, expect_breaks=2)  # a graph break: the rest resumes in its own graph
+@unsupported((X0,), (X1,), breaks=True, expect_breaks=1)  # a graph break: the rest resumes in its own graph
 def tolist_use(x):
     return x.tolist(), len(x.tolist())
 
@@ -227,7 +228,7 @@ def argument_dict_mutation(x, d):
     return x * d["n"], d
 
 
-@unsupported((X0,), (X1,))
+@unsupported((X0,), (X1,), jit_kwargs=REPLAY_PRINTS)
 def print_and_global_append_in_order(x):
     print("a")
     LOG.append("b")

@@ -88,14 +88,14 @@ def conditional_expression_value(x):
     return x + k, k
 
 
-@reg((P0,), (N0,), (X0,), (X1,), breaks=2)
+@reg((P0,), (N0,), (X0,), (X1,), breaks=1)
 def and_of_two_comparisons(x):
     if (x.sum() > 0) and (x.max() < 1.0):
         return x * 2
     return x
 
 
-@reg((P0,), (N0,), (X0,), (X1,), breaks=2)
+@reg((P0,), (N0,), (X0,), (X1,), breaks=1)
 def or_of_two_comparisons(x):
     if (x.min() > 0) or (x.sum() < -1):
         return x + 10
@@ -197,7 +197,7 @@ def branch_stores_tensor_in_dict(x):
     return x
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=3)  # + each print site
 def branch_with_print(x):
     if x.mean() > 0:
         print("mean is positive")
@@ -309,7 +309,7 @@ def branch_keyword_argument(x, *, bias=1.0):
     return x - bias
 
 
-@reg((P0,), (N0,), (X0,), breaks=2)
+@reg((P0,), (N0,), (X0,), breaks=1)
 def chained_conditional_expressions(x):
     return x * 3 if x.min() > 0 else (x * -3 if x.max() < 0 else x)
 

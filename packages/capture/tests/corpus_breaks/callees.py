@@ -152,7 +152,7 @@ def callee_raise_caught_by_caller(x):
         return x * 0, str(e)
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=4)  # + each print site
 def callee_prints_around_break(x):
     print("caller")
     y = printing_helper(x, "a")
@@ -232,7 +232,7 @@ def callee_keyword_arguments(x):
     return scale(x, k=2.0, shift=1.0)
 
 
-@reg((X0,), (X1,), breaks=2)  # two host reads (two instructions) on one line
+@reg((X0,), (X1,), breaks=1)  # two host reads on one line: one break location (file, line, reason)
 def callee_star_args(x):
     def total(*ts):
         return sum(t.sum().item() for t in ts) if False else ts[0].sum().item() + ts[1].sum().item()
@@ -240,7 +240,7 @@ def callee_star_args(x):
     return x * total(x, x + 1)
 
 
-@reg((X0,), (X1,), breaks=2)  # two host reads on one line
+@reg((X0,), (X1,), breaks=1)  # two host reads on one line: one break location
 def callee_result_unpacked(x):
     def stats(t):
         return t.min().item(), t.max().item()

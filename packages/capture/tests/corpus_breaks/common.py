@@ -28,7 +28,8 @@ SMALL = (a23(6) * 0.01).astype(np.float32)  # |v| < 0.01
 BIG = (a23(7) * 10).astype(np.float32)
 
 
-def registry(cases: list, prefix: str, reset: Any, state: Any) -> Any:
+def registry(cases: list, prefix: str, reset: Any, state: Any, **defaults: Any) -> Any:
+    """``defaults``: Case fields every case of the module gets (e.g. ``jit_kwargs``)."""
     case = registrar(cases, prefix)
 
     def reg(*calls: Any, breaks: int = 0, eager: bool = False, made: bool = False, compiles: int | None = 1,
@@ -39,7 +40,7 @@ def registry(cases: list, prefix: str, reset: Any, state: Any) -> Any:
                 return fn() if made else fresh(fn)
 
             factory.__name__ = fn.__name__
-            extra = dict(fields)
+            extra = {**defaults, **fields}
             extra.setdefault("state", state)
             count = compiles
             if eager:

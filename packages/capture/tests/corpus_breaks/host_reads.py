@@ -146,7 +146,7 @@ def tolist_python_sum(x):
     return x * total, round(total, 4)
 
 
-@reg((X0,), (X1,), breaks=2)
+@reg((X0,), (X1,), breaks=1)
 def tolist_twice(x):
     return x.tolist(), len(x.tolist())
 

@@ -27,21 +27,21 @@ def _state():
 reg = registry(CASES, "loops", _reset, _state)
 
 
-@reg((P0,), (SMALL + 0.5,), breaks=2)
+@reg((P0,), (SMALL + 0.5,), breaks=1)
 def while_max_below_k(x):
     while x.max() < 8:
         x = x * 2
     return x
 
 
-@reg((P0,), (P0 * 100,), breaks=2)  # the loop test at the top, and its copy at the end of the body
+@reg((P0,), (P0 * 100,), breaks=1)  # the loop test at the top, and its copy at the end of the body
 def while_entered_at_most_once(x):
     while x.min() < 0.2:
         x = x + 0.5
     return x
 
 
-@reg((P0,), (P0 * 0.01,), breaks=2)
+@reg((P0,), (P0 * 0.01,), breaks=1)
 def while_counts_iterations(x):
     n = 0
     while x.sum() < 100:
@@ -50,7 +50,7 @@ def while_counts_iterations(x):
     return x, n
 
 
-@reg((X0,), (X1,), breaks=2)
+@reg((X0,), (X1,), breaks=1)
 def while_with_python_bound(x):
     n = 0
     while n < 5 and x.sum() < 50:
@@ -59,7 +59,7 @@ def while_with_python_bound(x):
     return x, n
 
 
-@reg((P0,), (P0 * 0.01,), breaks=2)
+@reg((P0,), (P0 * 0.01,), breaks=1)
 def while_appends_each_iteration(x):
     while x.sum() < 10:
         LOG.append("iter")
@@ -67,7 +67,7 @@ def while_appends_each_iteration(x):
     return x
 
 
-@reg((P0,), (P0 * 0.01,), breaks=2)
+@reg((P0,), (P0 * 0.01,), breaks=2)  # + each print site
 def while_prints_each_iteration(x):
     i = 0
     while x.max() < 5:
@@ -211,7 +211,7 @@ def loop_in_helper_with_break(x):
     return x * count_positive_rows(x)
 
 
-@reg((X0,), (X1,), breaks=2)
+@reg((X0,), (X1,), breaks=1)
 def while_loop_newton_sqrt(x):
     a = ops.abs(x) + 1
     g = a
@@ -222,7 +222,7 @@ def while_loop_newton_sqrt(x):
     return g, it
 
 
-@reg((P0,), (N0,), breaks=2)
+@reg((P0,), (N0,), breaks=2)  # + each print site
 def while_with_side_effect_and_exit_print(x):
     while x.sum() < 20:
         x = ops.abs(x) * 2 + 0.1
@@ -300,14 +300,14 @@ def for_loop_new_local_after_break(x):
     return x
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + each print site
 def for_loop_print_each_break(x):
     for i in range(3):
         print("i", i, round(float(x[0, i]), 4))
     return x
 
 
-@reg((P0,), (N0,), breaks=2)
+@reg((P0,), (N0,), breaks=1)
 def while_with_else_clause(x):
     n = 0
     while x.sum() < 5:

@@ -144,7 +144,7 @@ def training_step_with_loss_item_branch():
     return _step(net, with_break=True)
 
 
-@reg((X0, arr(2, 2, seed=82)), (X1, arr(2, 2, seed=83)), made=True)
+@reg((X0, arr(2, 2, seed=82)), (X1, arr(2, 2, seed=83)), made=True, breaks=1)  # + each print site
 def training_step_with_log_and_print():
     net = S["cell"] = _net(94)
     return _step(net, log=True)
@@ -276,7 +276,7 @@ def two_breaks_with_effects_between(x):
     return x * (b - a)
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + each print site
 def break_then_side_effects(x):
     v = int((x > 0).sum())
     LOG.append(v)
@@ -285,7 +285,7 @@ def break_then_side_effects(x):
     return x * v
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=2)  # + each print site
 def break_then_many_effect_kinds(x):
     global TOTAL
     s = x.sum().item()
@@ -374,13 +374,13 @@ def object_created_inside_stored_after_break():
     return f
 
 
-@reg((X0,), (X1,), breaks=2)  # two id() calls
+@reg((X0,), (X1,), breaks=1)  # two id() calls on one line: one break location
 def input_untraceable_builtin(x):
     h = hash(id(x)) == hash(id(x))
     return x + 1, h
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=3)  # + each print site
 def print_tensor_then_break_then_tensor(x):
     y = x * 2
     print(y)

@@ -1,5 +1,6 @@
-"""``print`` replayed after the graph: strings, ints, floats, tensors, shapes, f-strings, ``sep``/``end``,
-prints in callees and loops, and prints interleaved with list appends and breaks (same text, same order)."""
+"""``print`` replayed after the graph (``print_breaks=False``): strings, ints, floats, tensors, shapes,
+f-strings, ``sep``/``end``, prints in callees and loops, and prints interleaved with list appends and breaks
+(same text, same order)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def _state():
     return list(LOG), list(TAP.items), OBJ.n
 
 
-reg = registry(CASES, "prints", _reset, _state)
+# The replay of prints (jit_config print_breaks=False); prints as graph breaks (the default) are
+# covered by the other modules and test_resume.py.
+reg = registry(CASES, "prints", _reset, _state, jit_kwargs={"jit_config": {"print_breaks": False}})
 
 
 @reg((X0,), (X1,))

@@ -287,7 +287,7 @@ def with_in_callee_breaks(x):
     return helper(x) + 1
 
 
-@reg((X0,), (X1,), breaks=1)
+@reg((X0,), (X1,), breaks=3)  # + each print site
 def with_print_inside_break(x):
     with Recorder("p"):
         print("inside with")
@@ -339,7 +339,7 @@ def break_in_except_handler_then_reraise(x):
     return x
 
 
-@reg((P0,), (N0,), breaks=2)
+@reg((P0,), (N0,), breaks=1)
 def while_inside_with(x):
     with Recorder("w"):
         while x.sum() < 10:

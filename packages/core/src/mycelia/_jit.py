@@ -32,6 +32,10 @@ class JitConfig:
     * ``optimize``: run the optimizer pipeline on captured graphs.
     * ``helper_summaries``: trace a helper once per argument signature and splice its graph at later
       call sites (instead of interpreting its bytecode again).
+    * ``print_breaks``: ``print`` is a graph break, so its text appears when the program reaches it (as
+      eagerly: before a long computation that follows it). False: prints are replayed after the graph,
+      with the same text and order and no break. Where no break can be made (``fullgraph=True``, a
+      comprehension frame before 3.12, a callback) prints are always replayed.
     """
 
     recompile_limit: int = 8
@@ -43,6 +47,7 @@ class JitConfig:
     dynamic: bool | None = None
     optimize: bool = True
     helper_summaries: bool = True
+    print_breaks: bool = True
 
     @staticmethod
     def of(value: JitConfig | Mapping[str, Any] | None, **overrides: Any) -> JitConfig:

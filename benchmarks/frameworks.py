@@ -16,14 +16,16 @@ VARIANTS: dict[str, str] = {
     "mycelia": "mycelia",
     "mycelia graph": "mycelia",
     "mycelia.jit": "mycelia",
+    "mycelia.jit (two functions)": "mycelia",
     "numpy": "numpy",
     "numpy (no temporaries)": "numpy",
     "torch": "torch",
     "torch.compile": "torch",
+    "torch.compile (two functions)": "torch",
     "jax.jit": "jax",
     "mindspore": "mindspore",
 }
-COMPILE_VARIANTS = frozenset({"torch.compile"})
+COMPILE_VARIANTS = frozenset({"torch.compile", "torch.compile (two functions)"})
 
 
 @dataclass

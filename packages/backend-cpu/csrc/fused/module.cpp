@@ -167,6 +167,14 @@ Pool *g_pool = nullptr;
 pid_t g_pool_pid = 0;
 int g_threads = 0;  // 0: not chosen yet
 
+// What one call of Program::run works in (one per thread, reused).
+struct Workspace {
+    std::vector<std::int64_t> shape, cshape;
+    std::vector<int> from;
+    std::vector<std::vector<std::int64_t>> strides, cstr;
+    Call call;
+};
+
 Pool &pool() {
     std::lock_guard<std::mutex> lock(g_pool_mutex);
     if (g_threads == 0) g_threads = default_threads();
@@ -333,36 +341,46 @@ public:
     // false, without running, when an input is misaligned (the caller passes aligned copies).
     bool run_arrays(nb::list inputs, const std::vector<int> &in_dtypes, nb::list outputs,
                     const std::vector<int> &out_dtypes) {
-        std::vector<std::uintptr_t> in_ptrs, out_ptrs;
-        std::vector<std::vector<std::int64_t>> in_shapes, in_strides, out_shapes;
-        for (std::size_t i = 0; i < inputs.size(); ++i) {
+        // Per-thread argument vectors, reused (their capacity stays): a small call allocates nothing here.
+        thread_local std::vector<std::uintptr_t> in_ptrs, out_ptrs;
+        thread_local std::vector<std::vector<std::int64_t>> in_shapes, in_strides, out_shapes;
+        const std::size_t ni = inputs.size(), no = outputs.size();
+        in_ptrs.clear();
+        out_ptrs.clear();
+        if (in_shapes.size() < ni) in_shapes.resize(ni), in_strides.resize(ni);
+        if (out_shapes.size() < no) out_shapes.resize(no);
+        for (std::size_t i = 0; i < ni; ++i) {
             const NumpyArray *a = numpy_array(inputs[i], "input", i);
             if (!(a->flags & kAligned)) return false;
             in_ptrs.push_back(reinterpret_cast<std::uintptr_t>(a->data));
-            in_shapes.emplace_back(a->dimensions, a->dimensions + a->nd);
-            in_strides.emplace_back(a->strides, a->strides + a->nd);
+            in_shapes[i].assign(a->dimensions, a->dimensions + a->nd);
+            in_strides[i].assign(a->strides, a->strides + a->nd);
         }
-        for (std::size_t o = 0; o < outputs.size(); ++o) {
+        for (std::size_t o = 0; o < no; ++o) {
             const NumpyArray *a = numpy_array(outputs[o], "output", o);
             if ((a->flags & (kCContiguous | kAligned | kWriteable)) != (kCContiguous | kAligned | kWriteable))
                 fail("output " + std::to_string(o) + " must be a writeable, aligned, C-contiguous array");
             out_ptrs.push_back(reinterpret_cast<std::uintptr_t>(a->data));
-            out_shapes.emplace_back(a->dimensions, a->dimensions + a->nd);
+            out_shapes[o].assign(a->dimensions, a->dimensions + a->nd);
         }
-        run(in_ptrs, in_dtypes, in_shapes, in_strides, out_ptrs, out_dtypes, out_shapes);
+        run(in_ptrs, in_dtypes, in_shapes, in_strides, out_ptrs, out_dtypes, out_shapes, ni, no);
         return true;
     }
 
+    // ``given_inputs``/``given_outputs``: how many entries of the shape vectors are this call's (the
+    // vectors may be longer: run_arrays reuses them between calls).
     void run(const std::vector<std::uintptr_t> &in_ptrs, const std::vector<int> &in_dtypes,
              const std::vector<std::vector<std::int64_t>> &in_shapes,
              const std::vector<std::vector<std::int64_t>> &in_strides, const std::vector<std::uintptr_t> &out_ptrs,
-             const std::vector<int> &out_dtypes, const std::vector<std::vector<std::int64_t>> &out_shapes) {
+             const std::vector<int> &out_dtypes, const std::vector<std::vector<std::int64_t>> &out_shapes,
+             std::size_t given_inputs, std::size_t given_outputs) {
         const Plan &p = plan_;
         const std::size_t ni = std::size_t(p.n_inputs);
-        if (in_ptrs.size() != ni || in_dtypes.size() != ni || in_shapes.size() != ni || in_strides.size() != ni)
+        if (in_ptrs.size() != ni || in_dtypes.size() != ni || given_inputs != ni || in_shapes.size() < ni ||
+            in_strides.size() < ni)
             fail("expected " + std::to_string(ni) + " inputs, got " + std::to_string(in_ptrs.size()));
         if (out_ptrs.size() != p.outputs.size() || out_dtypes.size() != p.outputs.size() ||
-            out_shapes.size() != p.outputs.size())
+            given_outputs != p.outputs.size() || out_shapes.size() < p.outputs.size())
             fail("expected " + std::to_string(p.outputs.size()) + " outputs, got " + std::to_string(out_ptrs.size()));
 
         // Broadcast shape.
@@ -373,8 +391,15 @@ public:
             nd = std::max(nd, in_shapes[i].size());
         }
         if (nd > std::size_t(kMaxDims)) throw nb::value_error("too many dimensions");
-        std::vector<std::int64_t> shape(nd, 1);
-        std::vector<int> from(nd, -1);  // which input set each dim (for the message)
+        // Per-thread work vectors, reused between calls (their capacity stays: no allocation per call).
+        // Bound to local references: a lambda run by a pool thread must see this thread's objects.
+        thread_local Workspace workspace;
+        std::vector<std::int64_t> &shape = workspace.shape, &cshape = workspace.cshape;
+        std::vector<int> &from = workspace.from;
+        std::vector<std::vector<std::int64_t>> &strides = workspace.strides, &cstr = workspace.cstr;
+        Call &c = workspace.call;
+        shape.assign(nd, 1);
+        from.assign(nd, -1);  // which input set each dim (for the message)
         for (std::size_t i = 0; i < ni; ++i) {
             const auto &s = in_shapes[i];
             for (std::size_t j = 0; j < s.size(); ++j) {
@@ -394,9 +419,9 @@ public:
         std::int64_t total = 1;
         for (std::int64_t d : shape) total *= d;
 
-        Call c;
         c.plan = &p;
         c.n = total;
+        c.out.clear();
         const std::size_t n_out = p.outputs.size();
         c.has_reduce = p.reduce != RED_NONE;
         std::int64_t rows = total, row_len = 1;
@@ -431,10 +456,12 @@ public:
         c.n_rows = rows;
 
         // Inputs: broadcast strides; private copies of inputs that overlap an output unsafely.
-        std::vector<std::vector<std::int64_t>> strides(ni, std::vector<std::int64_t>(nd, 0));
+        if (strides.size() < ni) strides.resize(ni);
+        for (std::size_t i = 0; i < ni; ++i) strides[i].assign(nd, 0);
         std::vector<std::unique_ptr<char[]>> copies;
         c.in.resize(ni);
         for (std::size_t i = 0; i < ni; ++i) {
+            c.in[i].mode = IN_UNUSED;
             const auto &s = in_shapes[i];
             const std::size_t off = nd - s.size();
             std::int64_t lo = 0, hi = 0;
@@ -472,8 +499,9 @@ public:
         }
 
         // Coalesce: drop size-1 dims, merge neighbours that are contiguous for every input.
-        std::vector<std::int64_t> cshape;
-        std::vector<std::vector<std::int64_t>> cstr(ni);
+        cshape.clear();
+        if (cstr.size() < ni) cstr.resize(ni);
+        for (std::size_t i = 0; i < ni; ++i) cstr[i].clear();
         for (std::size_t d = 0; d < nd; ++d) {
             if (shape[d] == 1) continue;
             bool merge = !cshape.empty();
@@ -506,8 +534,10 @@ public:
         // Blocks of 8 KiB per register; work items of several blocks for the pool.
         c.block = p.f64 ? 1024 : 2048;
         const Isa &isa = *g_isa;
-        Pool &workers = pool();
-        const int threads = total >= kParallelThreshold ? workers.size() : 1;
+        // Small calls run here, on this thread, with the GIL held: no pool (its fork check is a
+        // getpid syscall) and no GIL hand-off, which would cost more than the work itself.
+        Pool *workers = total >= kParallelThreshold ? &pool() : nullptr;
+        const int threads = workers != nullptr ? workers->size() : 1;
         const std::int64_t nblocks = (total + c.block - 1) / c.block;
         const std::int64_t per_item = std::max<std::int64_t>(1, std::min<std::int64_t>(32, nblocks / (threads * 8)));
         c.chunk = c.block * per_item;
@@ -521,7 +551,7 @@ public:
         std::atomic<bool> failed{false};
         std::exception_ptr error;
         std::mutex error_mutex;
-        const std::function<void(int)> job = [&](int) {
+        auto job = [&](int) {
             try {
                 bool prepared = false;
                 void *scratch = nullptr;
@@ -539,9 +569,11 @@ public:
                 failed = true;
             }
         };
-        {
+        if (workers == nullptr) {
+            if (chunks > 0) job(0);
+        } else {
             nb::gil_scoped_release release;
-            if (chunks > 0 && (threads == 1 || !workers.run(threads, job))) job(0);
+            if (chunks > 0 && (threads == 1 || !workers->run(threads, std::function<void(int)>(job)))) job(0);
         }
         if (error) std::rethrow_exception(error);
 

@@ -157,6 +157,7 @@ class _Runner:
             return node.attribute("value").array.copy()
         if node.op == "fused":
             outputs = [(buf, shape, o.dtype.numpy) for buf, shape, o in zip(buffers, shapes, node.outputs)]
+            kernel = kernel.bind([v.dtype.numpy for v in node.inputs], [o.dtype.numpy for o in node.outputs])
             if all(buf is not None for buf, _, _ in outputs):
                 planned = [buf for buf, _, _ in outputs]
                 result = tuple(planned)

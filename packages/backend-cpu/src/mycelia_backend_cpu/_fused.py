@@ -182,6 +182,29 @@ class FusedKernel:
         return (f"FusedKernel({len(self.instructions)} instructions, n_inputs={self._n_inputs}, "
                 f"outputs={list(self.outputs)}, compute={self.compute!r}, reduce={self.reduce!r})")
 
+    def bind(self, input_dtypes: Sequence[Any], output_dtypes: Sequence[Any]) -> Any:
+        """``call(inputs, outputs)`` for arrays of these dtypes (a compiled schedule knows them): the
+        dtype codes are worked out once, and each call only checks that every input is an ndarray of its
+        dtype (anything else, and misaligned inputs, take the checked path of ``__call__``)."""
+        expected = tuple(np.dtype(d) for d in input_dtypes)
+        in_codes = [_DTYPE_CODES[d] for d in expected]
+        out_codes = [_DTYPE_CODES[np.dtype(d)] for d in output_dtypes]
+        if len(expected) != self._n_inputs or len(out_codes) != self._n_outputs or \
+                not set(out_codes) <= _OUTPUT_CODES:
+            return self
+        run, checked = self._program.run_arrays, self.__call__
+        ndarray = np.ndarray
+
+        def call(inputs: Sequence[np.ndarray], outputs: list[np.ndarray]) -> None:
+            for array, dtype in zip(inputs, expected):
+                if type(array) is not ndarray or (array.dtype is not dtype and array.dtype != dtype):
+                    checked(inputs, outputs)
+                    return
+            if not run(list(inputs), in_codes, outputs, out_codes):
+                checked(inputs, outputs)
+
+        return call
+
     def __call__(self, inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> None:
         if len(inputs) != self._n_inputs:
             raise ValueError(f"expected {self._n_inputs} input array(s), got {len(inputs)}")

@@ -33,7 +33,8 @@ def test_json_has_the_expected_keys(quick_run: tuple[dict[str, Any], str]) -> No
     assert doc["frameworks"]["numpy"]["available"]
     assert set(doc["settings"]["frameworks"]) == {"numpy", "mycelia"}
     assert "numpy" in doc["variants"]
-    assert set(doc["variants"]) <= {"numpy", "numpy (no temporaries)", "mycelia", "mycelia graph", "mycelia.jit"}
+    assert set(doc["variants"]) <= {"numpy", "numpy (no temporaries)", "mycelia", "mycelia graph", "mycelia.jit",
+                                    "mycelia.jit (two functions)"}
     assert list(doc["workloads"]) == ["W1", "W5"]
 
 

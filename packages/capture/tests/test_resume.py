@@ -366,3 +366,30 @@ def test_prints_are_replayed_after_the_graph_without_a_break(config):
         assert eager_out.getvalue() == jit_out.getvalue() == "halfway\n"
     info = ms.jit_info(jitted)
     assert (info.break_count, info.compile_count) == (0, 1)
+
+
+def test_sys_exc_info_in_a_traced_handler_is_the_handled_exception():
+    def handler(x):
+        try:
+            raise KeyError("k")
+        except KeyError:
+            kind, value, _ = sys.exc_info()
+            return x + 1, kind.__name__, str(value), sys.exc_info()[0] is None
+
+    _agree(handler, _inputs(2))
+
+
+def test_with_on_an_object_that_is_not_a_context_manager_raises_like_python():
+    class Half:
+        def __enter__(self):
+            return self
+
+    def use(x):
+        with Half():
+            return x + 1
+
+    jitted = ms.jit(use)
+    with pytest.raises(Exception) as eager:
+        use(_inputs(1)[0])
+    with pytest.raises(type(eager.value), match=str(eager.value).replace("(", r"\(").replace(")", r"\)")):
+        jitted(_inputs(1)[0])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import operator
+import sys
 import types
 from typing import Any
 
@@ -154,6 +155,12 @@ class CallsMixin(ProvenanceMixin):
             raise CaptureAbort(error) from None
 
     def call_builtin(self, function: Any, args: list[Var], kwargs: dict[str, Var]) -> Var:
+        if function is sys.exc_info or function is getattr(sys, "exception", None):  # the traced frame's
+            handled = self.frames[-1].handled if self.frames else None
+            if function is sys.exc_info:
+                info = (None, None, None) if handled is None else (type(handled), handled, handled.__traceback__)
+                return self.created(info)
+            return Var(handled)
         name = getattr(function, "__name__", "")
         receiver = getattr(function, "__self__", None)
         if receiver is builtins or receiver is None:

@@ -189,4 +189,5 @@ class RealTracer(Tracer):
         try:
             return drive(self, frames).value
         except CaptureAbort as abort:
-            raise abort.error from None
+            error = abort.error
+        raise error  # outside the handler: the user's exception keeps its own context

@@ -34,56 +34,36 @@ def _one_input(fresh: bool) -> int:
     return 16 if fresh else 1
 
 
-def _mycelia(kind: str, fresh: bool) -> Any:
+def _body(x: Any) -> Any:
+    y = x * 2 + 1
+    s = y.sum().item()
+    return y * s
+
+
+def _jitted(framework: str, kind: str, fresh: bool) -> Any:
+    """``kind``: eager, break (the body compiled whole) or two (two compiled functions, host read between)."""
+
     def build(env: Env) -> Case:
-        ms = env.module("mycelia")
-
-        def body(x: Any) -> Any:
-            y = x * 2 + 1
-            s = y.sum().item()
-            return y * s
-
-        tensors = [ms.Tensor(a) for a in _inputs(_one_input(fresh))]
+        mod = env.module(framework)
+        mycelia = framework == "mycelia"
+        make = mod.Tensor if mycelia else mod.tensor
+        compile_ = mod.jit if mycelia else mod.compile
+        tensors = [make(a) for a in _inputs(_one_input(fresh))]
         if kind == "eager":
-            return Case(_cycling(body, tensors))
+            return Case(_cycling(_body, tensors))
         if kind == "break":
-            jitted = ms.jit(body)
-            return Case(_cycling(jitted, tensors), note="1 graph break", count=jit_graph_counter(ms, jitted))
-        first = ms.jit(lambda x: ((y := x * 2 + 1), y.sum()))
-        second = ms.jit(lambda y, s: y * s)
+            compiled = compile_(_body)
+            counter = jit_graph_counter(mod, compiled) if mycelia else torch_graph_counter(mod)
+            return Case(_cycling(compiled, tensors), note="1 graph break", count=counter)
+        first = compile_(lambda x: ((y := x * 2 + 1), y.sum()))
+        second = compile_(lambda y, s: y * s)
 
         def two(x: Any) -> Any:
             y, total = first(x)
             return second(y, total.item())
 
-        return Case(_cycling(two, tensors), note="two jitted functions, host read between")
-
-    return build
-
-
-def _torch(kind: str, fresh: bool) -> Any:
-    def build(env: Env) -> Case:
-        torch = env.module("torch")
-
-        def body(x: Any) -> Any:
-            y = x * 2 + 1
-            s = y.sum().item()
-            return y * s
-
-        tensors = [torch.tensor(a) for a in _inputs(_one_input(fresh))]
-        if kind == "eager":
-            return Case(_cycling(body, tensors))
-        counter = torch_graph_counter(torch)
-        if kind == "break":
-            return Case(_cycling(torch.compile(body), tensors), note="inductor, 1 graph break", count=counter)
-        first = torch.compile(lambda x: ((y := x * 2 + 1), y.sum()))
-        second = torch.compile(lambda y, s: y * s)
-
-        def two(x: Any) -> Any:
-            y, total = first(x)
-            return second(y, total.item())
-
-        return Case(_cycling(two, tensors), note="two compiled functions", count=counter)
+        return Case(_cycling(two, tensors), note="two compiled functions, host read between",
+                    count=None if mycelia else torch_graph_counter(mod))
 
     return build
 
@@ -101,13 +81,13 @@ def _numpy(fresh: bool) -> Any:
 
 def _columns(fresh: bool) -> dict[str, Any]:
     return {
-        "mycelia": _mycelia("eager", fresh),
-        "mycelia.jit": _mycelia("break", fresh),
-        "mycelia.jit (two functions)": _mycelia("two", fresh),
+        "mycelia": _jitted("mycelia", "eager", fresh),
+        "mycelia.jit": _jitted("mycelia", "break", fresh),
+        "mycelia.jit (two functions)": _jitted("mycelia", "two", fresh),
         "numpy": _numpy(fresh),
-        "torch": _torch("eager", fresh),
-        "torch.compile": _torch("break", fresh),
-        "torch.compile (two functions)": _torch("two", fresh),
+        "torch": _jitted("torch", "eager", fresh),
+        "torch.compile": _jitted("torch", "break", fresh),
+        "torch.compile (two functions)": _jitted("torch", "two", fresh),
     }
 
 

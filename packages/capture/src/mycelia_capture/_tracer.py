@@ -471,10 +471,11 @@ class Tracer(CallsMixin, EffectsMixin, Blocks310Mixin):
             self.match_class(frame, arg)
         elif name == "BEFORE_WITH":
             manager = stack.pop()
-            for method, missed in (("__enter__", ""), ("__exit__", " (missed __exit__ method)" if PY >= (3, 12) else "")):
-                if not hasattr(type(manager.value), method):  # 3.11+ raise TypeError (3.10 AttributeError)
-                    raise CaptureAbort(TypeError(f"'{type(manager.value).__name__}' object does not support the "
-                                                 f"context manager protocol{missed}"))
+            kind = type(manager.value)
+            for method, missed in (("__enter__", ""), ("__exit__", " (missed __exit__ method)" * (PY >= (3, 12)))):
+                if not hasattr(kind, method):  # 3.11+ raise TypeError (3.10 AttributeError)
+                    raise CaptureAbort(TypeError(f"'{kind.__name__}' object does not support the context manager "
+                                                 f"protocol{missed}"))
             exit_method = self.load_attribute(manager, "__exit__")
             stack.append(exit_method)
             stack.append(self.call(self.load_attribute(manager, "__enter__"), [], {}))

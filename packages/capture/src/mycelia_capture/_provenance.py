@@ -13,17 +13,17 @@ import numpy as np
 from mycelia import nn
 from mycelia._tensor import Tensor
 from mycelia._types import Symbol
-from mycelia.dtype import from_numpy
 from mycelia.ir import GraphBuilder, TracedArray, traced_tensor
-from mycelia_capture._guards import AsArray, Attr, Computed, Constant, GuardSet, Item, Local, Source
+from mycelia_capture._guards import Attr, Constant, GuardSet, Item, Local, Source
+from mycelia_capture._host_values import SMALL_ARRAY, HostValuesMixin
 from mycelia_capture._values import NULL, CaptureAbort, Dynamic, DynamicTuple, Unsupported, Var
 
-__all__ = ["MUTATING_METHODS", "SCALARS", "Bound", "ProvenanceMixin", "cell_filled", "framework", "python_method"]
+__all__ = ["MUTATING_METHODS", "SCALARS", "SMALL_ARRAY", "Bound", "ProvenanceMixin", "cell_filled", "framework",
+           "python_method"]
 
 SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis))
 _IDENTITY_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.ModuleType, type, types.MethodType)
 _FRAMEWORK_PREFIXES = ("mycelia.", "mycelia_")
-SMALL_ARRAY = 64  # numpy arrays up to this many elements are guarded by value, larger ones by identity
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "update", "setdefault", "popitem",
     "add", "discard", "difference_update", "intersection_update", "symmetric_difference_update", "appendleft",
@@ -40,7 +40,7 @@ class Bound:
 
 
 
-class ProvenanceMixin:
+class ProvenanceMixin(HostValuesMixin):
     def __init__(self, config: Any, builder: GraphBuilder) -> None:
         self.config = config
         self.builder = builder
@@ -114,159 +114,6 @@ class ProvenanceMixin:
         self.lifted_by_id[id(tensor)] = (source, traced)
         self.input_data[id(traced)] = traced._data
         self.keep.extend((tensor, traced))
-        return traced
-
-    # -- host numbers of a resume state (not specialized) -------------------------------------------------
-    def dynamic(self, value: Any, source: Source, volatile: bool = False) -> Var:
-        """A number (or a small numpy array) in a resume state: guarded by type (and an array's dtype
-        and shape) only; its value is assumed only where the traced code needs it (see :class:`Dynamic`)."""
-        if isinstance(value, (np.ndarray, np.generic)):
-            self.guards.add(source, "array_meta", (type(value), value.dtype, value.shape))
-        else:
-            self.guards.add(source, "type", type(value))
-        return Dynamic(value, source, self.specialize, volatile)
-
-    def load_state(self, value: Any, source: Source, volatile: bool = False) -> Var:
-        """A value saved at a graph break: a host number (or numeric array) as a Dynamic, else loaded."""
-        if type(value) in (int, float) or (isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf"):
-            return self.dynamic(value, source, volatile)
-        if isinstance(value, types.MethodType) and not isinstance(value.__self__, (type, types.ModuleType)):
-            # a `with` block's __exit__ (bound to a manager made in the call): the method's function, and
-            # the type of what it is bound to -- the manager is a new object every call
-            self.guards.add(Attr(source, "__func__"), "identity", value.__func__)
-            self.guards.add(Attr(source, "__self__"), "type", type(value.__self__))
-            self.known.setdefault(id(value.__self__), Var(value.__self__, Attr(source, "__self__")))
-            self.keep.append(value)
-            return Var(value, source)
-        return self.load(value, source)
-
-    def specialize(self, var: Dynamic) -> None:
-        if var.volatile and type(var.raw) is not bool and self.breaks_allowed and \
-                self.break_refusal() is None:  # type: ignore[attr-defined]
-            raise self.unsupported(f"uses a value read from a tensor ({var.source.describe()}) in Python code",
-                                   breakable=True)
-        raw = var.raw
-        if isinstance(raw, np.generic):
-            self.guards.add(var.source, "value", raw)
-        elif isinstance(raw, np.ndarray):  # small arrays by contents, larger ones by identity
-            self.guards.add(var.source, *(("array", raw.copy()) if raw.size <= SMALL_ARRAY else ("identity", raw)))
-        else:
-            self.guards.add(var.source, "value", raw)
-
-    def derived(self, function: Any, arguments: list[Var], label: str) -> Var:
-        """``function`` of Dynamic numbers (and constants) as another Dynamic, when that is exact."""
-        raws = [a.raw if isinstance(a, Dynamic) else a.value for a in arguments]
-        try:
-            result = function(*raws)
-        except Exception:
-            return None  # type: ignore[return-value]
-        if type(result) not in (int, float, str, bool) and not isinstance(result, (np.ndarray, np.generic)):
-            return None  # type: ignore[return-value]
-        parts = tuple(a.source if isinstance(a, Dynamic) else a.value for a in arguments)
-        volatile = any(isinstance(a, Dynamic) and a.volatile for a in arguments)
-        return Dynamic(result, Computed(function, parts, label), self.specialize, volatile)
-
-    def text(self, function: Any, arguments: list[Var], label: str) -> Var | None:
-        """String formatting (f-strings) with a Dynamic part, as a Dynamic string; None without one."""
-        if not any(type(a) is Dynamic for a in arguments):
-            return None
-        return self.derived(function, arguments, label)
-
-    def dynamic_binary(self, symbol: str, function: Any, left: Var, right: Var) -> Var | None:
-        """``left <symbol> right`` with a Dynamic operand, without specializing it: with a float tensor
-        the number becomes a rank-0 graph input (eager converts it to the tensor's dtype the same way);
-        with another number (or float host arrays) the result is a Dynamic (only operations that cannot
-        raise: a Dynamic divisor is guarded non-zero). None: the operation runs as usual (specializing)."""
-        for number, other in ((left, right), (right, left)):
-            if type(number) is Dynamic and type(other) is not Dynamic and symbol in ("+", "-", "*", "/") \
-                    and type(number.raw) in (int, float):
-                tensor = other.value
-                if isinstance(tensor, Tensor) and tensor._dtype.is_floating_point:
-                    lifted = Var(self.lift_scalar(number, tensor._dtype))
-                    return self.apply_real(function, [other, lifted] if number is right else [lifted, other])  # type: ignore[attr-defined]
-        if function in _COMPARISONS:  # numbers compared: a Dynamic bool (specialized only as a bool)
-            numbers = all(type(a.raw if type(a) is Dynamic else a.value) in (int, float, bool) for a in (left, right))
-            return self.derived(function, [left, right], f"({_label(left)} {symbol} {_label(right)})") \
-                if numbers else None
-        raws = [a.raw if type(a) is Dynamic else a.value for a in (left, right)]
-        numbers = all(type(raw) in (int, float) for raw in raws)
-        float_arrays = all(type(raw) in (int, float) or (isinstance(raw, (np.ndarray, np.generic))
-                                                          and raw.dtype.kind == "f")
-                           for raw in raws)  # numpy float arithmetic never raises (ints can overflow)
-        if symbol in ("/", "//", "%") and numbers:
-            if type(right) is Dynamic:
-                self.guards.add(right.source, "nonzero")  # a zero divisor is another entry (which raises)
-            elif right.value == 0:
-                return None
-        elif symbol not in ("+", "-", "*") or not float_arrays:
-            return None
-        return self.derived(function, [left, right], f"({_label(left)} {symbol} {_label(right)})")
-
-    def dynamic_call(self, function: Any, args: list[Var]) -> Var | None:
-        """A builtin applied to a Dynamic without assuming its value: ``type``/``isinstance`` (the type
-        is guarded); ``float``/``int`` (also of a one-element host array), ``abs``, ``hash``, ``round(n, digits)``,
-        ``str``/``repr`` as Dynamics; ``Tensor(array)`` of a host array as a graph input (a copy, as
-        eager makes). None: the call runs as usual."""
-        raw = args[0].raw  # type: ignore[attr-defined]
-        if function is type and len(args) == 1:
-            return Var(type(raw))
-        if function is isinstance and len(args) == 2 and type(args[1]) is not Dynamic:
-            return Var(isinstance(raw, self.real(args[1])))
-        if (function in (abs, str, repr, hash) and len(args) == 1 and type(raw) in (int, float)) or \
-                (function is round and len(args) == 2 and type(raw) is float and type(args[1].value) is int):
-            return self.derived(function, args, f"{function.__name__}({_label(args[0])})")
-        if len(args) != 1:
-            return None
-        if function is Tensor and isinstance(raw, np.ndarray):  # its shape and dtype follow from guarded ones
-            try:
-                dtype = from_numpy(raw.dtype)
-            except TypeError:
-                return None
-            return Var(self.lift_scalar(args[0], dtype, raw.shape))
-        if function not in (float, int):
-            return None
-        kind = raw.dtype.kind if isinstance(raw, (np.ndarray, np.generic)) and raw.size == 1 else type(raw).__name__[0]
-        if kind in ("f", "i", "u", "b") if function is float else kind in ("i", "u"):
-            return self.derived(function, args, f"{function.__name__}({_label(args[0])})")
-        return None
-
-    def effect_value(self, var: Any) -> Any:
-        """A value a side effect records: Dynamic numbers stay symbolic (the replay computes them)."""
-        return var if type(var) in (Dynamic, DynamicTuple) else self.materialize(var)
-
-    def dynamic_list(self, target: Var, item: Var) -> DynamicTuple:
-        """``target`` (a comprehension's list) with ``item`` appended, keeping Dynamic items symbolic."""
-        if type(target) is not DynamicTuple:
-            if target.source is not None:  # a list saved at a graph break: its items are state too
-                self.guards.add(target.source, "type", list)
-                self.guards.add(target.source, "len", len(target.value))
-                items = [self.load_state(v, Item(target.source, i)) for i, v in enumerate(target.value)]
-            else:
-                items = [Var(existing) for existing in target.value]
-            target = DynamicTuple(list(target.value), items)
-        target.append(item)
-        return target
-
-    def build_tuple(self, items: list[Var]) -> Var:
-        if not any(type(item) in (Dynamic, DynamicTuple) for item in items):
-            return self.created(tuple(self.real(item) for item in items))  # type: ignore[attr-defined]
-        made = tuple(item.raw if type(item) in (Dynamic, DynamicTuple) else self.real(item)  # type: ignore[attr-defined]
-                     for item in items)
-        self.created(made)
-        return DynamicTuple(made, items)
-
-    def lift_scalar(self, var: Dynamic, dtype: Any, shape: tuple[int, ...] = ()) -> Tensor:
-        """A Dynamic number (or host array of ``shape``) as a graph input of ``dtype`` (what eager
-        converts it to)."""
-        source = AsArray(var.source, dtype)
-        existing = self.lifted.get(source)
-        if existing is not None:
-            return existing
-        index = self.guards.scalar_input(source)
-        traced = traced_tensor(self.builder.input(f"in{index}", dtype, shape), self.builder)
-        self.lifted[source] = traced
-        self.input_data[id(traced)] = traced._data
-        self.keep.append(traced)
         return traced
 
     def input_source(self, tensor: Tensor) -> Source | None:
@@ -411,7 +258,7 @@ class ProvenanceMixin:
 
     def truth(self, var: Var) -> bool:
         if type(var) is Dynamic and type(var.raw) in (int, float, bool):  # guarded on the truth, not the number
-            return bool(self.derived(bool, [var], f"bool({_label(var)})").value)
+            return self.dynamic_truth(var)
         for name in ("__bool__", "__len__"):
             method = python_method(var.value, name)
             if method is not None:
@@ -579,13 +426,6 @@ class ProvenanceMixin:
             return
         cell.cell_contents = value
 
-
-
-_COMPARISONS = frozenset({operator.lt, operator.le, operator.eq, operator.ne, operator.gt, operator.ge})
-
-
-def _label(var: Var) -> str:
-    return var.source.describe() if type(var) is Dynamic else repr(var.value)
 
 
 def python_method(value: Any, name: str) -> types.FunctionType | None:

@@ -22,6 +22,7 @@ from mycelia_capture._blocks310 import OPS_310, Blocks310Mixin, chain_context
 from mycelia_capture._breaks import GraphBreak, snapshot
 from mycelia_capture._calls import CallsMixin
 from mycelia_capture._effects import DELETED, EffectsMixin
+from mycelia_capture._host_values import formatted, joined
 from mycelia_capture._values import NULL, CaptureAbort, Dynamic, DynamicTuple, Unsupported, Var
 from mycelia_capture.bytecode import (
     PY,
@@ -61,7 +62,6 @@ INPLACE_OPERATORS = {
 }
 COMPARE_OPERATORS = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt,
             ">=": operator.ge}
-_CONVERSIONS = {0: None, 1: str, 2: repr, 3: ascii}
 _PY310 = PY < (3, 11)
 _CODE_CACHE: dict[types.CodeType, CanonicalCode] = {}
 # Instructions the interpreter does not run (class bodies, star imports, generators): no resume there.
@@ -74,16 +74,6 @@ def canonical(code: types.CodeType) -> CanonicalCode:
     if decoded is None:
         decoded = _CODE_CACHE[code] = decode(code)
     return decoded
-
-
-def _joined(*parts: str) -> str:
-    return "".join(parts)
-
-
-def _formatted(value: Any, conversion: int, formats: bool, spec: str) -> Any:
-    """FORMAT_VALUE (3.10-3.12) and CONVERT_VALUE / FORMAT_SIMPLE / FORMAT_WITH_SPEC (3.13) as one function."""
-    converted = _CONVERSIONS[conversion](value) if _CONVERSIONS[conversion] else value
-    return format(converted, spec) if formats else converted
 
 
 class Frame:
@@ -370,7 +360,7 @@ class Tracer(CallsMixin, EffectsMixin, Blocks310Mixin):
             stack.append(self.created(dict(zip(keys, values))))
         elif name == "BUILD_STRING":
             parts = frame.pop(arg)
-            stack.append(self.text(_joined, parts, "f-string") or Var(_joined(*(self.real(v) for v in parts))))
+            stack.append(self.text(joined, parts, "f-string") or Var(joined(*(self.real(v) for v in parts))))
         elif name in ("LIST_APPEND", "SET_ADD"):
             value = stack.pop()
             if name == "LIST_APPEND" and (type(value) in (Dynamic, DynamicTuple) or type(stack[-arg]) is DynamicTuple):
@@ -422,8 +412,8 @@ class Tracer(CallsMixin, EffectsMixin, Blocks310Mixin):
             spec = stack.pop() if name == "FORMAT_WITH_SPEC" or (name == "FORMAT_VALUE" and arg & 4) else Var("")
             operands = [stack.pop(), Var(arg & 3 if name == "FORMAT_VALUE" else arg if name == "CONVERT_VALUE" else 0),
                         Var(name != "CONVERT_VALUE"), spec]
-            stack.append(self.text(_formatted, operands, "formatted value")
-                         or Var(_formatted(*(self.real(v) for v in operands))))
+            stack.append(self.text(formatted, operands, "formatted value")
+                         or Var(formatted(*(self.real(v) for v in operands))))
         elif name == "MAKE_FUNCTION":
             stack.append(self.make_function(frame, arg))
         elif name == "SET_FUNCTION_ATTRIBUTE":

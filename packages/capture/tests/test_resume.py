@@ -393,3 +393,16 @@ def test_with_on_an_object_that_is_not_a_context_manager_raises_like_python():
         use(_inputs(1)[0])
     with pytest.raises(type(eager.value), match=str(eager.value).replace("(", r"\(").replace(")", r"\)")):
         jitted(_inputs(1)[0])
+
+
+def test_a_break_in_every_loop_iteration_compiles_a_bounded_number_of_segments():
+    def counted(x):
+        for i in range(20):
+            print(i)  # a break in every iteration
+            x = x * 2 + i
+        return x
+
+    jitted = _agree(counted, _inputs(3))
+    info = ms.jit_info(jitted)
+    # the entry, one segment per iteration (the loop's remaining items are read as taken), the exit
+    assert info.compile_count == 3 and info.eager_reason is None

@@ -117,6 +117,9 @@ class _Rebuilder:
         if isinstance(value, types.MethodType):
             self.namespace["METHOD"] = types.MethodType
             return f"METHOD({self.constant(value.__func__)}, {self.expression(value.__self__)})"
+        if isinstance(value, StateIterator):  # a saved loop's iterator: what it has not handed out yet
+            self.namespace["ITERSTATE"] = IteratorState
+            return f"ITERSTATE({_source_code(value.source, self.namespace)}[{value.position}:])"
         if isinstance(value, RUNNING_ITERATORS):  # an iterator a loop is running: its remaining items
             remaining = list(value)
             self.namespace["ITERSTATE"] = IteratorState
@@ -213,6 +216,31 @@ class _Rebuilder:
         return lines
 
 
+class StateIterator:
+    """A loop's iterator saved at a graph break, in the segment that resumes it: each item is loaded
+    (guarded) only when the loop takes it, and the end only when it is reached (``len == position``).
+    A break on the next iteration saves ``items[position:]``, so one segment serves every iteration
+    instead of one per remaining length."""
+
+    def __init__(self, tracer: Tracer, source: Source, items: list[Any], volatile: bool) -> None:
+        self.tracer = tracer
+        self.source = source
+        self.items = items
+        self.volatile = volatile
+        self.position = 0
+
+    def __iter__(self) -> StateIterator:
+        return self
+
+    def __next__(self) -> Var:
+        if self.position >= len(self.items):
+            self.tracer.guards.add(self.source, "len", self.position)
+            raise StopIteration
+        item = self.tracer.load_state(self.items[self.position], Item(self.source, self.position), self.volatile)
+        self.position += 1
+        return item
+
+
 def _copy_exception(error: BaseException) -> BaseException:
     copy = type(error)(*error.args)
     copy.__dict__.update(getattr(error, "__dict__", {}))
@@ -256,13 +284,11 @@ def capture_segment(states: list[Any], values: list[Any], config: Any,
             if value is NULL:
                 return NULL
             source = Local(f"state{index}", index)
-            if isinstance(value, IteratorState):  # a running loop: iterate its remaining items (guarded)
+            if isinstance(value, IteratorState):  # a running loop: its remaining items, read as consumed
                 tracer.load(value, source)
                 items = Attr(source, "items")
                 tracer.guards.add(items, "type", list)
-                tracer.guards.add(items, "len", len(value.items))
-                return Var(iter([tracer.load_state(item, Item(items, i), index in volatile)
-                                  for i, item in enumerate(value.items)]))
+                return Var(StateIterator(tracer, items, value.items, index in volatile))
             return tracer.load_state(value, source, index in volatile)
 
         slots = iter([slot(i, value) for i, value in enumerate(values)])

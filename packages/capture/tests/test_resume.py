@@ -406,3 +406,41 @@ def test_a_break_in_every_loop_iteration_compiles_a_bounded_number_of_segments()
     info = ms.jit_info(jitted)
     # the entry, one segment per iteration (the loop's remaining items are read as taken), the exit
     assert info.compile_count == 3 and info.eager_reason is None
+
+
+def _untraceable(value):
+    return id(value) > 0  # id() cannot be traced: the call is a graph break
+
+
+def call_in_try(x):
+    try:
+        flag = _untraceable(x)
+    except ValueError:
+        flag = None
+    return x + 1, flag
+
+
+def call_in_else(x):
+    try:
+        y = x * 2
+    except ValueError:
+        y = x
+    else:
+        y = y + _untraceable(x)
+    return y
+
+
+def call_in_finally(x):
+    log = []
+    try:
+        y = x - 1
+    finally:
+        log.append(_untraceable(x))
+    return y, log
+
+
+@pytest.mark.parametrize("function", [call_in_try, call_in_else, call_in_finally], ids=lambda f: f.__name__)
+def test_one_unsupported_call_in_a_try_else_or_finally_block_is_one_entry_and_one_break(function):
+    jitted = _agree(function, _inputs(4))
+    info = ms.jit_info(jitted)
+    assert (info.entries, info.break_count, info.eager_reason) == (1, 1, None)

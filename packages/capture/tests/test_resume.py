@@ -444,3 +444,17 @@ def test_one_unsupported_call_in_a_try_else_or_finally_block_is_one_entry_and_on
     jitted = _agree(function, _inputs(4))
     info = ms.jit_info(jitted)
     assert (info.entries, info.break_count, info.eager_reason) == (1, 1, None)
+
+
+def test_a_framework_context_manager_inside_is_traced_with_its_state_switched():
+    from mycelia import _autograd
+
+    def scaled(x):
+        with _autograd.no_grad():
+            y = x * 2 + 1
+        return y, _autograd.state.enabled
+
+    jitted = _agree(scaled, _inputs(3))
+    info = ms.jit_info(jitted)
+    assert (info.compile_count, info.eager_reason) == (1, None)
+    assert _autograd.state.enabled  # switched back after the call

@@ -5,6 +5,7 @@ the trace."""
 from __future__ import annotations
 
 import builtins
+import contextlib
 import inspect
 import operator
 import sys
@@ -28,6 +29,19 @@ _UNSUPPORTED_BUILTINS = {
     "breakpoint": "breakpoint()", "id": "id() (object identities differ between calls)", "compile": "compile()",
     "setattr": None, "delattr": None, "dir": "dir()",
 }
+def _framework_manager(value: Any) -> bool:
+    """A context manager a mycelia ``@contextmanager`` function made (``no_grad()``): its generator only
+    switches framework state (which the trace must see switched), so it runs for real while tracing."""
+    if not isinstance(value, contextlib._GeneratorContextManager):
+        return False
+    func = getattr(value, "func", None)  # __enter__ deletes it: then the suspended generator tells
+    if func is not None:
+        return framework(func)
+    frame = getattr(getattr(value, "gen", None), "gi_frame", None)
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return bool(module == "mycelia" or module.startswith(("mycelia.", "mycelia_")))
+
+
 _FRAME_READERS = frozenset({"exec", "eval", "globals", "locals", "vars", "dir", "breakpoint"})
 _CALLBACK_BUILTINS = {"map", "filter", "sorted", "min", "max", "reduce", "iter", "next"}
 
@@ -47,8 +61,12 @@ class CallsMixin(ProvenanceMixin):
         if target is not None:  # a proxy came back (functools.wraps returned it): trace its function
             return self.call(target, args, kwargs)
         if isinstance(function, Bound):
+            if _framework_manager(function.receiver.value):  # e.g. no_grad(): its __enter__/__exit__ run for real
+                return self.call_real(function.function, [function.receiver, *args], kwargs)
             return self.inline(function.function, [function.receiver, *args], kwargs, None, direct=direct)
         if isinstance(function, types.MethodType):
+            if _framework_manager(function.__self__):
+                return self.call_real(function, args, kwargs)
             receiver = self.wrap(function.__self__)
             inner = function.__func__
             if isinstance(inner, types.FunctionType) and not framework(inner):

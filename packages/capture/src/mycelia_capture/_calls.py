@@ -17,6 +17,7 @@ from mycelia._errors import TracedValueError
 from mycelia._tensor import Tensor
 from mycelia_capture._effects import DELETED
 from mycelia_capture._guards import Attr, Constant, Item, Source
+from mycelia_capture._liveness import FRAME_READERS
 from mycelia_capture._provenance import MUTATING_METHODS, Bound, ProvenanceMixin, cell_filled, framework, python_method
 from mycelia_capture._summaries import splice, summarize
 from mycelia_capture._values import CaptureAbort, Dynamic, Unsupported, Var
@@ -42,7 +43,6 @@ def _framework_manager(value: Any) -> bool:
     return bool(module == "mycelia" or module.startswith(("mycelia.", "mycelia_")))
 
 
-_FRAME_READERS = frozenset({"exec", "eval", "globals", "locals", "vars", "dir", "breakpoint"})
 _CALLBACK_BUILTINS = {"map", "filter", "sorted", "min", "max", "reduce", "iter", "next"}
 
 _REAL_PREFIXES = ("numpy", "ml_dtypes", "math", "operator", "functools", "itertools", "copy", "dataclasses")
@@ -184,12 +184,12 @@ class CallsMixin(ProvenanceMixin):
         if receiver is builtins or receiver is None:
             if _UNSUPPORTED_BUILTINS.get(name):
                 # Builtins that read the calling frame would read the resume's frame after a break.
-                frame_reader = name in _FRAME_READERS and not (name in ("vars", "dir") and args)
+                frame_reader = name in FRAME_READERS and not (name in ("vars", "dir") and args)
                 raise self.unsupported(f"calls {_UNSUPPORTED_BUILTINS[name]}", breakable=not frame_reader)
             if name in ("getattr", "hasattr") and len(args) >= 2:
                 return self._getattr_builtin(name, args)
             if name == "print":
-                if self.config.print_breaks and self.breaks_allowed and self.break_refusal() is None:  # type: ignore[attr-defined]
+                if self.config.print_breaks and self.can_break():  # type: ignore[attr-defined]
                     raise self.unsupported("print() runs where the program reaches it (jit_config print_breaks)",
                                            breakable=True)
                 return self.record_print(args, kwargs)  # type: ignore[attr-defined, no-any-return]

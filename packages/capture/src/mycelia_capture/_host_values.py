@@ -56,8 +56,7 @@ class HostValuesMixin:
         return self.load(value, source)
 
     def specialize(self, var: Dynamic) -> None:
-        if var.volatile and type(var.raw) is not bool and self.breaks_allowed and \
-                self.break_refusal() is None:  # type: ignore[attr-defined]
+        if var.volatile and type(var.raw) is not bool and self.can_break():  # type: ignore[attr-defined]
             raise self.unsupported(f"uses a value read from a tensor ({var.source.describe()}) in Python code",
                                    breakable=True)
         raw = var.raw

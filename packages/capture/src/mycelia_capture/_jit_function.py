@@ -26,7 +26,7 @@ from mycelia_capture._breaks import (
 )
 from mycelia_capture._capture import MISS, Capture, capture, capture_segment
 from mycelia_capture._real import RealTracer
-from mycelia_capture._resume import generate_step, width
+from mycelia_capture._resume import generate_step, stack_end
 from mycelia_capture._values import CaptureAbort, Unsupported
 
 __all__ = ["JitFunction", "JitInfo"]
@@ -289,8 +289,8 @@ class _State:
         if outcome != "continue":
             return value
         states = snapshot_after_step(value)
-        top = sum(width(state) for state in states) - sum(1 for v in states[-1].cells.values() if v is not None) - 1
-        return self.segment_missed(continuation, states, tuple(flatten(states)), (top,) if states[-1].stack else ())
+        top = (stack_end(states) - 1,) if states[-1].stack else ()  # what the instruction pushed
+        return self.segment_missed(continuation, states, tuple(flatten(states)), top)
 
     def run_raised(self, continuation: Continuation, values: tuple[Any, ...], error: BaseException) -> Any:
         """The instruction that broke raised ``error`` (in a generated step): the saved frames' handlers."""
@@ -300,15 +300,15 @@ class _State:
         return real.raised(frames, error)
 
     def segment_missed(self, continuation: Continuation, states: list[FrameState], values: tuple[Any, ...],
-                       volatile: tuple[int, ...]) -> Any:
+                       volatile: tuple[int, ...], tried: bool = False) -> Any:
         """The state after the step, ``values`` laid out as ``states``: the first segment whose guards
-        hold runs, else a new one is captured (``volatile``: the slots of what the step made); past
-        the recompile limit, or where the rest cannot be captured, the rest of the call runs in the
-        real-mode interpreter."""
+        hold runs (``tried``: a generated step already tried them all), else a new one is captured
+        (``volatile``: the slots of what the step made); past the recompile limit, or where the rest
+        cannot be captured, the rest of the call runs in the real-mode interpreter."""
         key = tuple(state.layout() for state in states)
         segment = continuation.segments.setdefault(key, [])
         if key not in continuation.eager:
-            for position, captured in enumerate(segment):
+            for position, captured in enumerate([] if tried else segment):
                 result = captured.call(*values)
                 if result is not MISS:
                     if position:

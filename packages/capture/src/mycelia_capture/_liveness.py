@@ -14,10 +14,11 @@ from typing import Any
 from mycelia_capture.bytecode import JUMP_CLASSES, LoadGlobal, Op
 from mycelia_capture.bytecode.stack import is_terminal
 
-__all__ = ["live_locals"]
+__all__ = ["FRAME_READERS", "live_locals"]
 
 _READS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "DELETE_FAST"})
-_FRAME_READERS = frozenset({"locals", "vars", "eval", "exec", "dir", "breakpoint"})
+# Builtins that read the calling frame by name (with no arguments, for vars/dir).
+FRAME_READERS = frozenset({"exec", "eval", "globals", "locals", "vars", "dir", "breakpoint"})
 _CACHE_ATTRIBUTE = "_mycelia_live_locals"
 
 
@@ -37,8 +38,8 @@ def _analyse(code: Any) -> list[frozenset[str]]:
     kills: list[str | None] = []
     for instruction in instructions:
         name = getattr(instruction, "name", None)
-        reads_frame = name in _FRAME_READERS if type(instruction) is LoadGlobal else \
-            type(instruction) is Op and name in ("LOAD_NAME", "LOAD_GLOBAL") and instruction.arg in _FRAME_READERS
+        reads_frame = name in FRAME_READERS if type(instruction) is LoadGlobal else \
+            type(instruction) is Op and name in ("LOAD_NAME", "LOAD_GLOBAL") and instruction.arg in FRAME_READERS
         if reads_frame:
             return []
         if type(instruction) is Op and name in _READS:

@@ -28,7 +28,7 @@ from mycelia_capture._tracer import BINARY_OPERATORS, COMPARE_OPERATORS, INPLACE
 from mycelia_capture._values import NULL
 from mycelia_capture.bytecode import BinaryOp, Call, CompareOp, CondJump, ContainsOp, LoadMethod, Op
 
-__all__ = ["generate_step", "moved"]
+__all__ = ["generate_step", "moved", "stack_end", "width"]
 
 _UNARY = {"TO_BOOL": "bool(", "UNARY_NOT": "not ", "UNARY_NEGATIVE": "-", "UNARY_POSITIVE": "+", "UNARY_INVERT": "~",
           "GET_ITER": "iter("}
@@ -43,6 +43,12 @@ def width(state: FrameState) -> int:
     return len(state.locals) + len(state.stack) + sum(1 for v in state.cells.values() if v is not None)
 
 
+def stack_end(layouts: list[FrameState]) -> int:
+    """The flat slot just past the innermost frame's stack (its local cells follow)."""
+    inner = layouts[-1]
+    return sum(width(state) for state in layouts[:-1]) + len(inner.locals) + len(inner.stack)
+
+
 def moved(layouts: list[FrameState], index: int, depth: int) -> list[FrameState]:
     """``layouts`` with the innermost frame at ``index`` with a stack of ``depth`` slots."""
     inner = layouts[-1]
@@ -54,26 +60,28 @@ def moved(layouts: list[FrameState], index: int, depth: int) -> list[FrameState]
 def generate_step(continuation: Continuation, registry: Any, miss: Any) -> Callable[[tuple[Any, ...]], Any] | None:
     """``step(state)`` for the continuation's instruction, or None when it has no generated form.
     ``registry`` provides ``run_general(continuation, state)``, ``run_raised(continuation, state, error)``
-    and ``segment_missed(continuation, post_layouts, post_state, result_slots)``."""
+    and ``segment_missed(continuation, post_layouts, post_state, result_slots, tried)``."""
     layouts = continuation.layouts
     inner = layouts[-1]
     instruction = inner.code.instructions[inner.index]
-    top = sum(width(state) for state in layouts[:-1]) + len(inner.locals) + len(inner.stack)
+    top = stack_end(layouts)
     namespace: dict[str, Any] = {
         "MISS": miss, "NULL": NULL, "ITERSTATE": IteratorState, "PLAIN": _PLAIN,
         "SAVED": saved_value,
         "GENERAL": lambda state: registry.run_general(continuation, state),
         "RAISED": lambda state, error: registry.run_raised(continuation, state, error),
     }
-    outcomes: list[tuple[str, list[FrameState]]] = []  # (code building `post` from `s` and `r`, layouts after)
+    outcomes = 0  # states after the instruction (a branch has two)
 
     def outcome(post_code: str, index: int, depth: int, result_slots: tuple[int, ...] = ()) -> str:
-        position = len(outcomes)
+        """Code that builds the state after the instruction from ``s`` and ``r`` and runs its segment."""
+        nonlocal outcomes
+        position, outcomes = outcomes, outcomes + 1
         after = moved(layouts, index, depth)
         segments = continuation.segments.setdefault(tuple(state.layout() for state in after), [])
         namespace[f"SEGMENTS{position}"] = segments
-        namespace[f"MISSED{position}"] = lambda post: registry.segment_missed(continuation, after, post, result_slots)
-        outcomes.append((post_code, after))
+        namespace[f"MISSED{position}"] = lambda post: registry.segment_missed(continuation, after, post, result_slots,
+                                                                               tried=True)
         return (f"post = {post_code}\n"
                 f"for c in SEGMENTS{position}:\n"
                 f"    result = c.call(*post)\n"

@@ -64,6 +64,7 @@ COMPARE_OPERATORS = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=
             ">=": operator.ge}
 _PY310 = PY < (3, 11)
 _CODE_CACHE: dict[types.CodeType, CanonicalCode] = {}
+_CODE_NOT_RESUMABLE = "code that cannot be resumed"  # (the error itself is the reason then)
 # Instructions the interpreter does not run (class bodies, star imports, generators): no resume there.
 _NOT_RESUMABLE = frozenset({"LOAD_BUILD_CLASS", "IMPORT_STAR", "SETUP_ANNOTATIONS", "LOAD_NAME", "STORE_NAME",
                             "Yield", "Send", "GET_AWAITABLE", "BEFORE_ASYNC_WITH"})
@@ -484,17 +485,21 @@ class Tracer(CallsMixin, EffectsMixin, Blocks310Mixin):
                 return "inside an operator, property or callback: not resumable"
         for frame in frames:
             if _NOT_RESUMABLE.intersection(getattr(i, "name", type(i).__name__) for i in frame.code.instructions):
-                return "code that cannot be resumed"
+                return _CODE_NOT_RESUMABLE
             if frame.collected is not None or (frame.code.name.startswith("<") and frame.code.name != "<lambda>"):
                 return "a graph break inside a comprehension or generator expression"
         return None
+
+    def can_break(self) -> bool:
+        """A graph break may be made here (breaks are allowed and the frames can be saved)."""
+        return self.breaks_allowed and self.break_refusal() is None
 
     def graph_break(self, error: Unsupported) -> Exception:
         """The frames' state at the instruction that cannot be traced, for a continuation; or the error
         itself when that state cannot be resumed (the whole function then runs eagerly)."""
         frames = list(self.frames)
         refusal = self.break_refusal()
-        if refusal == "code that cannot be resumed":
+        if refusal is _CODE_NOT_RESUMABLE:
             return error
         if refusal is not None:
             return Unsupported(f"{error.reason} ({refusal})", error.filename, error.lineno)

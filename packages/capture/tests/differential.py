@@ -115,6 +115,20 @@ def registrar(cases: list[Case], prefix: str) -> Callable[..., Any]:
 
 
 # Deterministic float32 inputs.
+def gather(modules: tuple[types.ModuleType, ...]) -> tuple[list[Case], Callable[[], dict[str, int]]]:
+    """A corpus package's cases (``ALL_CASES``, names checked unique) and its ``counts()`` (cases per module)."""
+    cases = [c for module in modules for c in module.CASES]
+    names = [c.name for c in cases]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise RuntimeError(f"duplicate corpus case names: {duplicates}")
+
+    def counts() -> dict[str, int]:
+        return {module.__name__.rsplit(".", 1)[-1]: len(module.CASES) for module in modules}
+
+    return cases, counts
+
+
 def arr(*shape: int, seed: int = 0, dtype: Any = np.float32) -> np.ndarray:
     data = np.random.RandomState(seed).uniform(-1.0, 1.0, size=shape)
     return data.astype(dtype)

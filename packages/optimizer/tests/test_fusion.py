@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 import pytest
-from test_passes_golden import GOLDEN, UPDATE, _random_inputs, _tolerance
+from test_passes_golden import GOLDEN, _random_inputs, _tolerance, assert_matches_golden
 
 from mycelia.backends import Capabilities, get_backend
 from mycelia.ir import Graph, compile_graph, interpret, parse, verify
@@ -94,15 +94,7 @@ def test_golden(case: str) -> None:
     before = _read_before(case)
     capabilities = CAPABILITIES[case.split("/")[0]]
     result = verify(_fuse(before, capabilities))
-    after_path = FUSION / f"{case}.after.mir"
-    if UPDATE:
-        after_path.write_text(str(result))
-    assert after_path.exists(), f"missing {after_path.name}: run with MYCELIA_UPDATE_GOLDEN=1"
-    assert str(result) == after_path.read_text()
-
-    verify(parse(after_path.read_text()))
-    assert [(v.name, v.type) for v in result.inputs] == [(v.name, v.type) for v in before.inputs]
-    assert [v.type for v in result.outputs] == [v.type for v in before.outputs]
+    assert_matches_golden(before, result, FUSION / f"{case}.after.mir")
     fused = [n for n in result.nodes if n.op == "fused"]
     assert [(n.attribute("kind"), len(n.outputs), len(n.region.nodes)) for n in fused] == EXPECTED_FUSED[case]
     if not fused:  # nothing to do: the pass hands back the very same graph

@@ -92,6 +92,20 @@ def test_every_pass_has_golden_cases() -> None:
     assert {p for p, _ in CASES} <= set(RUNNERS), "a golden folder without a runner"
 
 
+def assert_matches_golden(before: Graph, result: Graph, after_path: Path) -> None:
+    """``result`` prints exactly as ``after_path`` (rewritten with ``MYCELIA_UPDATE_GOLDEN=1``), that file
+    parses back to a graph that verifies, and the signature of ``before`` is kept."""
+    if UPDATE:
+        after_path.write_text(str(result))
+    assert after_path.exists(), f"missing {after_path.name}: run with MYCELIA_UPDATE_GOLDEN=1"
+    assert str(result) == after_path.read_text()
+    # The printed form is all there is: the .after file parses back to a graph that verifies.
+    verify(parse(after_path.read_text()))
+    # Signature kept: same inputs (names and types) and output types.
+    assert [(v.name, v.type) for v in result.inputs] == [(v.name, v.type) for v in before.inputs]
+    assert [v.type for v in result.outputs] == [v.type for v in before.outputs]
+
+
 @pytest.mark.parametrize(("pass_name", "case"), CASES, ids=[f"{p}/{c}" for p, c in CASES])
 def test_golden(pass_name: str, case: str) -> None:
     before_text = (GOLDEN / pass_name / f"{case}.before.mir").read_text()
@@ -99,17 +113,7 @@ def test_golden(pass_name: str, case: str) -> None:
     assert str(before) == before_text, "the .before.mir file is not in canonical printed form"
 
     result = verify(RUNNERS[pass_name](before, case))
-    after_path = GOLDEN / pass_name / f"{case}.after.mir"
-    if UPDATE:
-        after_path.write_text(str(result))
-    assert after_path.exists(), f"missing {after_path.name}: run with MYCELIA_UPDATE_GOLDEN=1"
-    assert str(result) == after_path.read_text()
-
-    # The printed form is all there is: the .after file parses back to a graph that verifies.
-    verify(parse(after_path.read_text()))
-    # Signature kept: same inputs (names and types) and output types.
-    assert [(v.name, v.type) for v in result.inputs] == [(v.name, v.type) for v in before.inputs]
-    assert [v.type for v in result.outputs] == [v.type for v in before.outputs]
+    assert_matches_golden(before, result, GOLDEN / pass_name / f"{case}.after.mir")
     # A second run finds nothing more to do.
     assert str(RUNNERS[pass_name](result, case)) == str(result)
 

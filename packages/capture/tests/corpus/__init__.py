@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from differential import gather
+
 from corpus import (
     calls,
     cells,
@@ -19,14 +21,4 @@ from corpus import (
 
 MODULES = (scalars, strings, containers, control, calls, closures, classes, tensors, cells, grads, guards,
            unsupported)
-ALL_CASES = [c for module in MODULES for c in module.CASES]
-
-_names = [c.name for c in ALL_CASES]
-_duplicates = sorted({n for n in _names if _names.count(n) > 1})
-if _duplicates:
-    raise RuntimeError(f"duplicate corpus case names: {_duplicates}")
-
-
-def counts() -> dict[str, int]:
-    """Cases per module (category)."""
-    return {module.__name__.rsplit(".", 1)[-1]: len(module.CASES) for module in MODULES}
+ALL_CASES, counts = gather(MODULES)
